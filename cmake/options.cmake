@@ -1,0 +1,20 @@
+option(CARTERO_TESTS "Build the test suite" ON)
+option(CARTERO_WERROR "Treat warnings as errors" OFF)
+# Developers may build a subset of src/ folders (in dependency order) while others are in progress.
+set(CARTERO_FOLDERS "base;config;observe;smtp;accounts;spool;auth;policy;scheduler;delivery;net;cli" CACHE STRING "src/ folders to build")
+option(CARTERO_SANITIZE "Build with AddressSanitizer and UBSan" OFF)
+
+find_program(CCACHE_PROGRAM ccache)
+if(CCACHE_PROGRAM)
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${CCACHE_PROGRAM})
+endif()
+
+add_library(cartero_warnings INTERFACE)
+target_compile_options(cartero_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor)
+if(CARTERO_WERROR)
+  target_compile_options(cartero_warnings INTERFACE -Werror)
+endif()
+if(CARTERO_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()

@@ -1,0 +1,94 @@
+// Config: every setting of cartero as a plain value, filled from a TOML file or
+// the embedded default. Every key, default and bound lives in config/schema.cpp
+// (one table) and in docs/configuration.md; a test checks the two agree.
+//
+// Trust: the config file is trusted operator input, but it is still validated
+// strictly: a bad file stops the server with file:line:key named.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cartero::config {
+
+enum class ListenerRole { mx, submission, submissions };
+
+struct Listener {
+    ListenerRole role = ListenerRole::mx;
+    std::string host;        // "127.0.0.1", "::", "0.0.0.0"
+    std::uint16_t port = 0;  // 0 = pick a free port (tests); the bound port is logged
+};
+
+struct Tls {
+    std::filesystem::path cert;  // PEM chain; empty in the embedded default = generate self-signed
+    std::filesystem::path key;
+};
+
+struct Limits {
+    std::size_t message_size = 10 * 1024 * 1024;        // limits.message_size (octets)
+    std::size_t recipients_per_message = 1000;          // limits.recipients_per_message
+    std::size_t command_line_length = 2048;             // limits.command_line_length (octets incl. CRLF)
+    std::size_t bad_commands = 20;                      // limits.bad_commands per session
+    std::size_t messages_per_session = 1000;            // limits.messages_per_session
+    std::chrono::seconds command_timeout{300};          // limits.command_timeout (RFC 5321 4.5.3.2.7)
+    std::chrono::seconds data_timeout{600};             // limits.data_timeout, whole DATA/BDAT phase
+    std::chrono::seconds session_timeout{3600};         // limits.session_timeout, whole connection
+    std::size_t connections_per_ip = 50;                // limits.connections_per_ip
+    std::size_t connections_total = 20000;              // limits.connections_total
+    std::size_t auth_failures_before_delay = 3;         // limits.auth_failures_before_delay (per IP or account)
+    std::chrono::milliseconds auth_failure_delay{1000}; // limits.auth_failure_delay, grows per failure
+    std::size_t auth_failures_before_disconnect = 10;   // limits.auth_failures_before_disconnect
+    std::chrono::seconds auth_failure_window{900};      // limits.auth_failure_window, memory of failures
+    std::size_t auth_concurrency = 2;                   // limits.auth_concurrency: hashing threads
+    std::size_t auth_queue = 64;                        // limits.auth_queue: waiting verifications before 454
+    std::chrono::seconds shutdown_grace{10};            // limits.shutdown_grace, SIGTERM drain
+};
+
+struct Delivery {
+    std::string maildir = "{data_dir}/mail/{domain}/{localpart}";  // delivery.maildir template
+    std::chrono::seconds retry_initial{60};             // delivery.retry_initial
+    std::chrono::seconds retry_max{3600};               // delivery.retry_max (backoff cap)
+    std::chrono::seconds queue_lifetime{5 * 24 * 3600}; // delivery.queue_lifetime
+    std::size_t local_concurrency = 4;                  // delivery.local_concurrency
+};
+
+struct Config {
+    std::filesystem::path source;           // file it was read from; empty for the embedded default
+    std::string hostname = "localhost";
+    std::filesystem::path data_dir = "var";
+    std::vector<std::string> local_domains = {"localhost"};
+    std::vector<std::string> trusted_networks;  // CIDR strings, validated at load
+    std::vector<Listener> listeners;
+    Tls tls;
+    Limits limits;
+    Delivery delivery;
+    bool received_header_includes_auth_user = false;  // smtp.received_auth_user
+    std::size_t io_threads = 0;                        // server.io_threads; 0 = one per core
+    std::string log_level = "info";                    // log.level
+};
+
+// A config problem, already phrased for the operator: "file:line: key: what is wrong (fix)".
+class ConfigError : public std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Reads and validates a TOML file. Throws ConfigError naming file, line and key.
+Config load_file(const std::filesystem::path& path);
+
+// The embedded default used by `cartero serve` without --config: data under `home`,
+// listeners on 127.0.0.1:2525 (mx), :2587 (submission), :2465 (submissions),
+// certificate generated under home on first start.
+Config embedded_default(const std::filesystem::path& home);
+
+// Expands the delivery.maildir template for one mailbox.
+std::filesystem::path maildir_for(const Config&, std::string_view localpart, std::string_view domain);
+
+std::string_view to_string(ListenerRole);
+
+}  // namespace cartero::config

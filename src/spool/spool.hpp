@@ -1,0 +1,72 @@
+// Spool: where accepted mail lives until every recipient is delivered or bounced.
+//
+// The contract that the 250 reply rests on (ARCHITECTURE "Durable before 250"):
+// commit() calls its completion with success only once the message data and its
+// envelope are on stable storage. Commits from many sessions are batched so one
+// sync covers many messages (group commit).
+//
+// Trust: the envelope was validated by smtp/ and policy/; the data is untrusted
+// octets stored verbatim and never interpreted by the spool.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <vector>
+
+namespace cartero::spool {
+
+struct Envelope {
+    std::string sender;                   // "local@domain"; "" for the null sender
+    std::vector<std::string> recipients;  // "local@domain", in RCPT order
+    std::string auth_user;                // authenticated submitter, "" if none
+    bool smtputf8 = false;
+    bool eight_bit = false;
+    std::int64_t received_at = 0;         // unix seconds
+};
+
+struct QueuedMessage {
+    std::string id;                           // queue ID
+    Envelope envelope;
+    std::vector<bool> done;                   // per recipient: delivered or bounced
+    std::shared_ptr<const std::string> data;  // full message (trace header included)
+};
+
+class Spool {
+public:
+    virtual ~Spool() = default;
+
+    // A new queue ID: unique across restarts, safe as a file name, sortable by time.
+    virtual std::string new_id() = 0;
+
+    // Makes the message durable. `done` is called exactly once, from a spool
+    // thread, with {} once data and envelope are on stable storage, or an error.
+    virtual void commit(std::string id, Envelope envelope, std::shared_ptr<const std::string> data,
+                        std::function<void(std::error_code)> done) = 0;
+
+    // Records that recipient `index` of message `id` needs no more delivery
+    // (delivered or bounced). When every recipient is done the message is deleted.
+    // Durable lazily: a crash just before may deliver that recipient again
+    // (at-least-once), never lose it.
+    virtual void mark_done(const std::string& id, std::size_t index) = 0;
+
+    // Every committed message with at least one recipient not done, data loaded.
+    // Called once at start, before any commit. Damaged records go to corrupt/.
+    virtual std::vector<QueuedMessage> recover() = 0;
+
+    // Flushes pending marks and stops the spool threads.
+    virtual void close() = 0;
+};
+
+struct FsSpoolOptions {
+    std::filesystem::path directory;      // data_dir/spool
+};
+
+std::unique_ptr<Spool> open_fs_spool(const FsSpoolOptions& options);
+std::unique_ptr<Spool> make_memory_spool();
+
+}  // namespace cartero::spool
