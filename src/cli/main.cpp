@@ -1,0 +1,35 @@
+// cartero: one binary, many roles (ARCHITECTURE.md). This file only wires the
+// subcommands; each lives in its own file.
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/account_commands.hpp"
+#include "cli/options.hpp"
+#include "cli/serve_command.hpp"
+#include "config/config.hpp"
+
+int main(int argc, char** argv) {
+    CLI::App app{"cartero: mail server and SMTP toolkit"};
+    app.require_subcommand(1);
+    app.fallthrough();  // `cartero serve --config X` as well as `cartero --config X serve`
+    app.set_help_all_flag("--help-all", "Show help for every subcommand");
+    cartero::cli::GlobalOptions options;
+    app.add_option("--config", options.config_path,
+                   "Configuration file (TOML); without it, the embedded default under $CARTERO_HOME or ./var")
+        ->check(CLI::ExistingFile);
+    cartero::cli::add_serve_command(app, options);
+    cartero::cli::add_account_commands(app, options);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    } catch (const cartero::config::ConfigError& e) {
+        std::fprintf(stderr, "cartero: configuration error: %s\n", e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "cartero: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,148 @@
+// `cartero serve`: wires the spool, the delivery queue, accounts, the
+// authenticator and the listeners together, recovers the spool, and runs.
+#include "cli/serve_command.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "accounts/store.hpp"
+#include "auth/authenticator.hpp"
+#include "delivery/local/maildir.hpp"
+#include "net/server.hpp"
+#include "net/tls.hpp"
+#include "observe/logging.hpp"
+#include "policy/session_rules.hpp"
+#include "scheduler/delivery_queue.hpp"
+#include "spool/spool.hpp"
+
+namespace cartero::cli {
+namespace {
+
+using DirectoryPtr = std::shared_ptr<const accounts::Directory>;
+
+// Keeps the in-memory account snapshot in step with the store: `cartero user`
+// commands write the SQLite file from another process; this thread notices
+// within a second and swaps in a new snapshot (the session path never waits
+// on SQLite).
+class LiveDirectory {
+public:
+    LiveDirectory(accounts::AccountStore& store, std::vector<std::string> local_domains)
+        : store_(store), domains_(std::move(local_domains)) {
+        refresh();
+        watcher_ = std::jthread([this](std::stop_token stop) { watch(stop); });
+    }
+    DirectoryPtr current() const { return snapshot_.load(); }
+
+private:
+    void refresh() {
+        version_ = store_.version();
+        snapshot_.store(std::make_shared<const accounts::Directory>(store_.load_directory(domains_)));
+    }
+    void watch(std::stop_token stop) {
+        while (!stop.stop_requested()) {
+            std::this_thread::sleep_for(std::chrono::seconds(1));
+            try {
+                if (store_.version() != version_) refresh();
+            } catch (const std::exception& e) {
+                spdlog::error("cannot reload accounts, keeping the previous snapshot: {}", e.what());
+            }
+        }
+    }
+
+    accounts::AccountStore& store_;
+    std::vector<std::string> domains_;
+    std::atomic<DirectoryPtr> snapshot_;
+    std::uint64_t version_ = 0;
+    std::jthread watcher_;
+};
+
+std::filesystem::path executable_path() {
+    std::error_code ec;
+    auto path = std::filesystem::read_symlink("/proc/self/exe", ec);
+    return ec ? std::filesystem::path("cartero") : path;
+}
+
+// The embedded default tells a first-time user exactly what to type next.
+void print_banner(const config::Config& config, const std::vector<net::BoundListener>& bound,
+                  bool embedded) {
+    std::printf("cartero is running (hostname %s, data in %s)\n", config.hostname.c_str(),
+                config.data_dir.c_str());
+    for (const auto& listener : bound)
+        std::printf("  %-12s %s\n", std::string(config::to_string(listener.role)).c_str(),
+                    listener.address.c_str());
+    if (embedded) {
+        const std::string exe = executable_path().string();
+        const std::string home = "CARTERO_HOME=" + config.data_dir.string();
+        std::printf("\nAdd a user (you will be asked for a password):\n  %s %s user add you@localhost\n",
+                    home.c_str(), exe.c_str());
+        std::printf("Send yourself a test message over submission with STARTTLS (self-signed certificate):\n"
+                    "  swaks --server 127.0.0.1:2587 --tls --tls-verify-off --auth-user you@localhost \\\n"
+                    "        --from you@localhost --to you@localhost\n"
+                    "It lands in %s/mail/localhost/you/new/\n",
+                    config.data_dir.c_str());
+    }
+    std::fflush(stdout);
+}
+
+std::shared_ptr<const net::Runtime> make_runtime(const config::Config& loaded,
+                                                 std::function<DirectoryPtr()> directory) {
+    auto runtime = std::make_shared<net::Runtime>();
+    auto config = std::make_shared<const config::Config>(loaded);
+    runtime->config = config;
+    runtime->policy = std::make_shared<const policy::SessionRules>(*config, std::move(directory));
+    if (!config->tls.cert.empty()) runtime->tls = net::make_server_context(config->tls.cert, config->tls.key);
+    runtime->trusted = config::NetworkSet::parse(config->trusted_networks);
+    return runtime;
+}
+
+int serve(const GlobalOptions& options) {
+    const bool embedded = options.config_path.empty();
+    config::Config config = load_config(options);
+    observe::init_logging(config.log_level);
+    std::filesystem::create_directories(config.data_dir);
+    if (embedded && net::ensure_self_signed(config.tls.cert, config.tls.key, config.hostname))
+        spdlog::info("generated a self-signed certificate in {}", config.tls.cert.string());
+
+    auto store = accounts::open_sqlite_store(config.data_dir / "accounts.db");
+    LiveDirectory directory(*store, config.local_domains);
+    auto directory_now = [&directory] { return directory.current(); };
+
+    auto spool = spool::open_fs_spool({config.data_dir / "spool"});
+    delivery::local::MaildirCourier courier(config);
+    scheduler::DeliveryQueue queue(*spool, directory_now, courier, config);
+    auto recovered = spool->recover();
+    if (!recovered.empty()) spdlog::info("recovered {} queued messages from the spool", recovered.size());
+    queue.recover(std::move(recovered));
+
+    auth::Authenticator authenticator(*store, config);
+    net::Services services{*spool, queue, authenticator, {}};
+    net::Server server(make_runtime(config, directory_now), services, [&] {
+        return make_runtime(load_config(options), directory_now);
+    });
+    print_banner(config, server.bind(), embedded);
+    server.run();
+
+    spdlog::info("stopping delivery and closing the spool");
+    queue.stop();
+    spool->close();
+    spdlog::info("stopped");
+    return 0;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, GlobalOptions& options) {
+    CLI::App* command = app.add_subcommand("serve", "Run the mail server (SMTP listeners, queue, delivery)");
+    command->callback([&options] {
+        const int code = serve(options);
+        if (code != 0) throw CLI::RuntimeError(code);
+    });
+}
+
+}  // namespace cartero::cli

@@ -1,0 +1,256 @@
+#include "net/connection.hpp"
+
+#include <array>
+#include <ctime>
+#include <variant>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include "auth/authenticator.hpp"
+#include "net/completion.hpp"
+#include "scheduler/delivery_queue.hpp"
+#include "smtp/received.hpp"
+#include "spool/spool.hpp"
+
+namespace cartero::net {
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+// After a deadline passed, the 421 and the TLS close get this long.
+constexpr auto farewell_time = std::chrono::seconds(5);
+
+// Reads land here and are copied by feed() at once, before this thread runs
+// anything else, so one buffer per I/O thread serves every connection on it
+// (memory per idle connection matters: issue 3).
+thread_local std::array<char, 16 * 1024> read_buffer;
+
+spool::Envelope to_spool(const smtp::Envelope& envelope, const std::string& auth_user) {
+    spool::Envelope out;
+    out.sender = envelope.sender.str();
+    out.recipients.reserve(envelope.recipients.size());
+    for (const auto& recipient : envelope.recipients) out.recipients.push_back(recipient.str());
+    out.auth_user = auth_user;
+    out.smtputf8 = envelope.smtputf8;
+    out.eight_bit = envelope.eight_bit;
+    out.received_at = std::time(nullptr);
+    return out;
+}
+
+}  // namespace
+
+// Logs every state change at debug level, with the session ID (STYLE rule 5).
+class Connection::Observer : public smtp::SessionObserver {
+public:
+    explicit Observer(const std::string& id) : id_(id) {}
+    void state_changed(smtp::State from, smtp::State to) override {
+        spdlog::debug("{}: state {} -> {}", id_, smtp::to_string(from), smtp::to_string(to));
+    }
+    void replied(std::string_view verb, const smtp::Reply& reply) override {
+        if (reply.code >= 400)
+            spdlog::info("{}: {} -> {} {} {}", id_, verb, reply.code, reply.enhanced, reply.text);
+    }
+
+private:
+    const std::string& id_;
+};
+
+Connection::Connection(asio::ip::tcp::socket socket, config::ListenerRole role,
+                       std::shared_ptr<const Runtime> runtime, Services& services, std::string id)
+    : transport_(std::move(socket)),
+      role_(role),
+      runtime_(std::move(runtime)),
+      services_(services),
+      id_(std::move(id)) {
+    error_code ec;
+    const auto remote = transport_.socket().remote_endpoint(ec);
+    if (!ec) {
+        auto address = remote.address();
+        if (address.is_v6() && address.to_v6().is_v4_mapped())
+            address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+        peer_.ip = address.to_string();
+        peer_.port = remote.port();
+    }
+    peer_.trusted = runtime_->trusted.contains(peer_.ip);
+    session_deadline_ = Clock::now() + runtime_->config->limits.session_timeout;
+}
+
+smtp::SessionSettings Connection::session_settings() const {
+    const config::Config& config = *runtime_->config;
+    smtp::SessionSettings settings;
+    settings.role = role_;
+    settings.hostname = config.hostname;
+    settings.tls_available = runtime_->tls != nullptr;
+    settings.message_size = config.limits.message_size;
+    settings.recipients_per_message = config.limits.recipients_per_message;
+    settings.command_line_length = config.limits.command_line_length;
+    settings.bad_commands = config.limits.bad_commands;
+    settings.messages_per_session = config.limits.messages_per_session;
+    return settings;
+}
+
+asio::awaitable<void> Connection::run() {
+    spdlog::info("{}: connect from [{}]:{} to {}", id_, peer_.ip, peer_.port, config::to_string(role_));
+    std::optional<smtp::TlsInfo> tls;
+    if (role_ == config::ListenerRole::submissions) {
+        // RFC 8314 3.3: TLS from the first byte; plaintext never gets a 220.
+        if (!co_await implicit_tls_handshake()) co_return;
+        tls = transport_.tls_info();
+    }
+    Observer observer(id_);
+    smtp::ServerSession session(session_settings(), peer_, *runtime_->policy, tls, &observer);
+    session_ = &session;
+    for (bool going = true; going;) {
+        smtp::Action action = session.next();
+        going = co_await std::visit([&](auto& step) { return perform(session, step); }, action);
+    }
+    session_ = nullptr;
+    co_await transport_.shutdown(Clock::now() + farewell_time);
+    spdlog::info("{}: disconnect from [{}]", id_, peer_.ip);
+}
+
+asio::awaitable<bool> Connection::implicit_tls_handshake() {
+    if (!runtime_->tls) co_return false;
+    const error_code ec = co_await transport_.handshake(runtime_->tls, read_deadline(smtp::State::initial));
+    if (ec) {
+        spdlog::info("{}: TLS handshake failed from [{}]: {}", id_, peer_.ip, ec.message());
+        co_await transport_.shutdown(Clock::now());
+        co_return false;
+    }
+    const smtp::TlsInfo info = transport_.tls_info();
+    spdlog::info("{}: TLS {} with cipher {}", id_, info.version, info.cipher);
+    co_return true;
+}
+
+void Connection::request_shutdown() {
+    shutdown_requested_ = true;
+    // Only an idle session is interrupted; one inside a transaction finishes it first.
+    if (session_ != nullptr && (session_->state() == smtp::State::initial ||
+                                session_->state() == smtp::State::ready))
+        transport_.cancel();
+}
+
+Clock::time_point Connection::read_deadline(smtp::State state) const {
+    const config::Limits& limits = runtime_->config->limits;
+    const bool in_data = state == smtp::State::data || state == smtp::State::bdat;
+    const auto step = Clock::now() + (in_data ? limits.data_timeout : limits.command_timeout);
+    return std::min(step, session_deadline_);
+}
+
+Clock::time_point Connection::write_deadline() const {
+    return Clock::now() + runtime_->config->limits.command_timeout;
+}
+
+asio::awaitable<bool> Connection::perform(smtp::ServerSession&, smtp::Write& write) {
+    const error_code ec = co_await transport_.write_all(write.bytes, write_deadline());
+    co_return !ec && !write.close_after;
+}
+
+asio::awaitable<bool> Connection::perform(smtp::ServerSession& session, smtp::Read&) {
+    if (shutdown_requested_ && !shutdown_told_) {
+        shutdown_told_ = true;
+        session.shutting_down();
+        co_return true;
+    }
+    auto [ec, n] = co_await transport_.read_some(read_buffer.data(), read_buffer.size(),
+                                                  read_deadline(session.state()));
+    if (!ec) {
+        session.feed(std::string_view(read_buffer.data(), n));
+    } else if (ec == asio::error::timed_out) {
+        spdlog::info("{}: timeout in state {} from [{}]", id_, smtp::to_string(session.state()), peer_.ip);
+        session.timed_out();
+    } else if (ec == asio::error::operation_aborted && shutdown_requested_) {
+        shutdown_told_ = true;
+        session.shutting_down();
+    } else {
+        session.peer_closed();
+    }
+    co_return true;
+}
+
+asio::awaitable<bool> Connection::perform(smtp::ServerSession& session, smtp::StartTls&) {
+    const error_code ec = co_await transport_.handshake(runtime_->tls, read_deadline(smtp::State::starttls));
+    if (ec) {
+        spdlog::info("{}: STARTTLS handshake failed from [{}]: {}", id_, peer_.ip, ec.message());
+        session.tls_failed();
+        co_return true;
+    }
+    const smtp::TlsInfo info = transport_.tls_info();
+    spdlog::info("{}: STARTTLS {} with cipher {}", id_, info.version, info.cipher);
+    session.tls_started(info);
+    co_return true;
+}
+
+asio::awaitable<bool> Connection::perform(smtp::ServerSession& session, smtp::Authenticate& request) {
+    auto [result, delay] = co_await on_completion<smtp::AuthResult, std::chrono::milliseconds>(
+        [&](auto done) {
+            services_.authenticator.authenticate(request.mechanism, std::move(request.responses), peer_.ip,
+                                                 std::move(done));
+        });
+    if (delay.count() > 0) {
+        // Brute-force slow-down: the reply waits, the I/O thread does not.
+        asio::steady_timer pause(co_await asio::this_coro::executor, delay);
+        co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    if (result.status == smtp::AuthStatus::ok)
+        spdlog::info("{}: client=[{}], sasl_method={}, sasl_username={}", id_, peer_.ip, request.mechanism,
+                     result.user);
+    else
+        spdlog::warn("{}: authentication failed from [{}] ({}): {}", id_, peer_.ip, request.mechanism,
+                     static_cast<int>(result.status));
+    session.auth_finished(result);
+    co_return true;
+}
+
+asio::awaitable<bool> Connection::perform(smtp::ServerSession&, smtp::MessageBegin& begin) {
+    queue_id_ = services_.spool.new_id();
+    message_ = std::make_shared<std::string>();
+    smtp::ReceivedOptions options;
+    options.by_hostname = runtime_->config->hostname;
+    options.queue_id = queue_id_;
+    options.when = std::time(nullptr);
+    options.include_auth_user = runtime_->config->received_header_includes_auth_user;
+    *message_ += smtp::received_header(begin.trace, options);
+    co_return true;
+}
+
+asio::awaitable<bool> Connection::perform(smtp::ServerSession&, smtp::MessageData& data) {
+    if (message_) message_->append(data.bytes);
+    co_return true;
+}
+
+asio::awaitable<bool> Connection::perform(smtp::ServerSession& session, smtp::MessageEnd& end) {
+    spool::Envelope envelope = to_spool(end.envelope, session.auth_user());
+    std::shared_ptr<const std::string> data = std::move(message_);
+    const std::size_t size = data->size();
+    auto [ec] = co_await on_completion<std::error_code>([&](auto done) {
+        services_.spool.commit(queue_id_, envelope, data, std::move(done));
+    });
+    if (ec) {
+        spdlog::error("{}: {}: spool commit failed: {}", id_, queue_id_, ec.message());
+        session.message_failed(smtp::make_reply(451, "4.3.0", "Error: queue file write error"));
+        co_return true;
+    }
+    spdlog::info("{}: {}: from=<{}>, size={}, nrcpt={} (queue active)", id_, queue_id_, envelope.sender, size,
+                 envelope.recipients.size());
+    const std::size_t recipients = envelope.recipients.size();
+    services_.queue.enqueue(spool::QueuedMessage{queue_id_, std::move(envelope),
+                                                 std::vector<bool>(recipients, false), std::move(data)});
+    session.message_committed(queue_id_);
+    co_return true;
+}
+
+asio::awaitable<bool> Connection::perform(smtp::ServerSession&, smtp::MessageAbort&) {
+    message_.reset();
+    co_return true;
+}
+
+asio::awaitable<bool> Connection::perform(smtp::ServerSession&, smtp::Close&) {
+    co_return false;
+}
+
+}  // namespace cartero::net

@@ -1,0 +1,254 @@
+#include "net/server.hpp"
+
+#include <atomic>
+#include <list>
+#include <thread>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include "net/connection.hpp"
+
+namespace cartero::net {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+constexpr auto drain_poll = std::chrono::milliseconds(100);
+
+std::string endpoint_text(const tcp::endpoint& endpoint) {
+    const auto address = endpoint.address();
+    const std::string host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+    return host + ":" + std::to_string(endpoint.port());
+}
+
+tcp::endpoint resolve_listener(const config::Listener& listener) {
+    error_code ec;
+    const auto address = asio::ip::make_address(listener.host, ec);
+    if (ec) throw std::runtime_error("listener address " + listener.host + " is not an IP address");
+    return {address, listener.port};
+}
+
+// SO_REUSEPORT: one acceptor per I/O thread on the same address.
+void open_acceptor(tcp::acceptor& acceptor, const tcp::endpoint& endpoint) {
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(asio::socket_base::reuse_address(true));
+    const int on = 1;
+    ::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on);
+    if (endpoint.address().is_v6()) acceptor.set_option(asio::ip::v6_only(true));
+    error_code ec;
+    acceptor.bind(endpoint, ec);
+    if (ec) throw std::runtime_error("cannot listen on " + endpoint_text(endpoint) + ": " + ec.message());
+    acceptor.listen(asio::socket_base::max_listen_connections);
+}
+
+std::string new_session_id() {
+    static std::atomic<std::uint64_t> counter{0};
+    static const std::uint64_t start = static_cast<std::uint64_t>(::time(nullptr)) & 0xffffff;
+    return fmt::format("s{:06x}{:x}", start, counter.fetch_add(1, std::memory_order_relaxed));
+}
+
+}  // namespace
+
+// One I/O thread: its io_context, its acceptors, and the connections it owns.
+// Only this thread touches `connections` and `acceptors`.
+struct Server::Worker {
+    asio::io_context context{1};
+    std::list<tcp::acceptor> acceptors;
+    std::list<Connection*> connections;
+    std::thread thread;
+};
+
+struct Server::Impl {
+    std::atomic<std::shared_ptr<const Runtime>> runtime;
+    Services& services;
+    Reload reload;
+    std::vector<std::unique_ptr<Worker>> workers;
+    std::vector<std::pair<config::ListenerRole, tcp::endpoint>> bound;
+    asio::io_context control{1};  // signals and the shutdown drain
+    asio::signal_set signals{control, SIGHUP, SIGTERM, SIGINT};
+    bool stopping = false;
+
+    Impl(std::shared_ptr<const Runtime> initial, Services& s, Reload r)
+        : runtime(std::move(initial)), services(s), reload(std::move(r)) {}
+
+    asio::awaitable<void> accept_loop(Worker& worker, tcp::acceptor& acceptor, config::ListenerRole role);
+    asio::awaitable<void> serve(Worker& worker, tcp::socket socket, config::ListenerRole role);
+    asio::awaitable<void> refuse(tcp::socket socket, config::ListenerRole role, std::string text);
+    void wait_for_signal();
+    void on_reload();
+    void begin_shutdown();
+    asio::awaitable<void> drain();
+};
+
+asio::awaitable<void> Server::Impl::accept_loop(Worker& worker, tcp::acceptor& acceptor,
+                                                config::ListenerRole role) {
+    for (;;) {
+        auto [ec, socket] = co_await acceptor.async_accept(as_tuple_awaitable);
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+        if (ec) {
+            // EMFILE and friends: back off instead of spinning on the error.
+            spdlog::warn("accept failed: {}", ec.message());
+            asio::steady_timer pause(worker.context, std::chrono::milliseconds(100));
+            co_await pause.async_wait(as_tuple_awaitable);
+            continue;
+        }
+        asio::co_spawn(worker.context, serve(worker, std::move(socket), role), [](std::exception_ptr error) {
+            if (!error) return;
+            try {
+                std::rethrow_exception(error);
+            } catch (const std::exception& e) {
+                spdlog::error("session ended by an internal error: {}", e.what());
+            }
+        });
+    }
+}
+
+asio::awaitable<void> Server::Impl::serve(Worker& worker, tcp::socket socket, config::ListenerRole role) {
+    const std::shared_ptr<const Runtime> current = runtime.load();
+    const config::Limits& limits = current->config->limits;
+    error_code ec;
+    const auto remote = socket.remote_endpoint(ec);
+    if (ec) co_return;
+    auto address = remote.address();
+    if (address.is_v6() && address.to_v6().is_v4_mapped())
+        address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+    const std::string ip = address.to_string();
+    const auto admission = services.limiter.admit(ip, limits.connections_per_ip, limits.connections_total);
+    if (admission != ConnectionLimiter::Admission::admitted) {
+        spdlog::warn("refused connection from [{}]: too many connections{}", ip,
+                     admission == ConnectionLimiter::Admission::too_many_from_ip ? " from this address" : "");
+        const std::string text =
+            admission == ConnectionLimiter::Admission::too_many_from_ip
+                ? "421 4.7.0 " + current->config->hostname + " Error: too many connections from " + ip + "\r\n"
+                : "421 4.3.2 " + current->config->hostname + " Error: too many connections\r\n";
+        co_await refuse(std::move(socket), role, text);
+        co_return;
+    }
+    AdmissionTicket ticket(services.limiter, ip);
+    Connection connection(std::move(socket), role, current, services, new_session_id());
+    worker.connections.push_front(&connection);
+    const auto registered = worker.connections.begin();
+    if (stopping) connection.request_shutdown();
+    co_await connection.run();
+    worker.connections.erase(registered);
+}
+
+// Too many connections: plaintext roles get a 421 (RFC 5321 3.1); on the
+// implicit-TLS port a plaintext reply would be garbage to the client, so it is
+// just closed.
+asio::awaitable<void> Server::Impl::refuse(tcp::socket socket, config::ListenerRole role, std::string text) {
+    if (role != config::ListenerRole::submissions)
+        co_await asio::async_write(socket, asio::buffer(text), as_tuple_awaitable);
+    error_code ignored;
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+void Server::Impl::wait_for_signal() {
+    signals.async_wait([this](error_code ec, int signal) {
+        if (ec) return;
+        if (signal == SIGHUP) {
+            on_reload();
+            wait_for_signal();
+            return;
+        }
+        begin_shutdown();
+    });
+}
+
+void Server::Impl::on_reload() {
+    try {
+        runtime.store(reload());
+        spdlog::info("reloaded configuration and certificates (listeners change only on restart)");
+    } catch (const std::exception& e) {
+        spdlog::error("reload refused, keeping the running configuration: {}", e.what());
+    }
+}
+
+void Server::Impl::begin_shutdown() {
+    if (stopping) return;
+    stopping = true;
+    spdlog::info("stopping: no new connections, sessions close at their next command");
+    for (auto& worker : workers) {
+        asio::post(worker->context, [w = worker.get()] {
+            for (auto& acceptor : w->acceptors) {
+                error_code ignored;
+                acceptor.close(ignored);
+            }
+            for (Connection* connection : w->connections) connection->request_shutdown();
+        });
+    }
+    asio::co_spawn(control, drain(), asio::detached);
+}
+
+// Waits until the sessions are gone or the grace period ends, then stops all.
+asio::awaitable<void> Server::Impl::drain() {
+    const auto grace = runtime.load()->config->limits.shutdown_grace;
+    const auto give_up = std::chrono::steady_clock::now() + grace;
+    asio::steady_timer timer(control);
+    while (services.limiter.total() > 0 && std::chrono::steady_clock::now() < give_up) {
+        timer.expires_after(drain_poll);
+        co_await timer.async_wait(as_tuple_awaitable);
+    }
+    if (services.limiter.total() > 0)
+        spdlog::warn("stopping with {} sessions still open after {}s", services.limiter.total(), grace.count());
+    for (auto& worker : workers) worker->context.stop();
+    control.stop();
+}
+
+Server::Server(std::shared_ptr<const Runtime> runtime, Services& services, Reload reload)
+    : impl_(std::make_unique<Impl>(std::move(runtime), services, std::move(reload))) {
+    const auto& config = *impl_->runtime.load()->config;
+    std::size_t threads = config.io_threads;
+    if (threads == 0) threads = std::max(1U, std::thread::hardware_concurrency());
+    for (std::size_t i = 0; i < threads; ++i) impl_->workers.push_back(std::make_unique<Worker>());
+}
+
+Server::~Server() {
+    stop();
+    for (auto& worker : impl_->workers)
+        if (worker->thread.joinable()) worker->thread.join();
+}
+
+std::vector<BoundListener> Server::bind() {
+    std::vector<BoundListener> result;
+    for (const config::Listener& listener : impl_->runtime.load()->config->listeners) {
+        tcp::endpoint endpoint = resolve_listener(listener);
+        for (auto& worker : impl_->workers) {
+            tcp::acceptor& acceptor = worker->acceptors.emplace_back(worker->context);
+            open_acceptor(acceptor, endpoint);
+            endpoint = acceptor.local_endpoint();  // port 0: the rest share the port the first got
+            asio::co_spawn(worker->context, impl_->accept_loop(*worker, acceptor, listener.role), asio::detached);
+        }
+        impl_->bound.emplace_back(listener.role, endpoint);
+        result.push_back({listener.role, endpoint_text(endpoint)});
+    }
+    return result;
+}
+
+void Server::run() {
+    impl_->wait_for_signal();
+    for (auto& worker : impl_->workers)
+        worker->thread = std::thread([w = worker.get()] { w->context.run(); });
+    impl_->control.run();
+    for (auto& worker : impl_->workers)
+        if (worker->thread.joinable()) worker->thread.join();
+}
+
+void Server::stop() {
+    asio::post(impl_->control, [impl = impl_.get()] { impl->begin_shutdown(); });
+}
+
+}  // namespace cartero::net

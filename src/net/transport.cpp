@@ -1,0 +1,85 @@
+#include "net/transport.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "net/tls.hpp"
+
+namespace cartero::net {
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+}
+
+Transport::Transport(asio::ip::tcp::socket socket)
+    : socket_(std::move(socket)), timer_(socket_.get_executor()) {}
+
+// The timer cancels the socket instead of closing it, so a reply can still be sent.
+void Transport::arm(Clock::time_point deadline) {
+    timed_out_ = false;
+    timer_.expires_at(deadline);
+    timer_.async_wait([this](error_code ec) {
+        if (ec) return;  // cancelled: the operation finished first
+        timed_out_ = true;
+        error_code ignored;
+        socket_.cancel(ignored);
+    });
+}
+
+error_code Transport::outcome(error_code ec) {
+    timer_.cancel();
+    if (timed_out_ && ec == asio::error::operation_aborted) return asio::error::timed_out;
+    return ec;
+}
+
+asio::awaitable<std::pair<error_code, std::size_t>> Transport::read_some(char* buffer, std::size_t size,
+                                                                         Clock::time_point deadline) {
+    arm(deadline);
+    const auto target = asio::buffer(buffer, size);
+    auto [ec, n] = tls_ ? co_await tls_->async_read_some(target, as_tuple_awaitable)
+                        : co_await socket_.async_read_some(target, as_tuple_awaitable);
+    co_return std::pair{outcome(ec), n};
+}
+
+asio::awaitable<error_code> Transport::write_all(std::string_view bytes, Clock::time_point deadline) {
+    arm(deadline);
+    const auto source = asio::buffer(bytes.data(), bytes.size());
+    auto [ec, n] = tls_ ? co_await asio::async_write(*tls_, source, as_tuple_awaitable)
+                        : co_await asio::async_write(socket_, source, as_tuple_awaitable);
+    (void)n;
+    co_return outcome(ec);
+}
+
+asio::awaitable<error_code> Transport::handshake(std::shared_ptr<asio::ssl::context> context,
+                                                 Clock::time_point deadline) {
+    context_ = std::move(context);
+    tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(socket_, *context_);
+    arm(deadline);
+    auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::server, as_tuple_awaitable);
+    co_return outcome(ec);
+}
+
+asio::awaitable<void> Transport::shutdown(Clock::time_point deadline) {
+    if (tls_) {
+        arm(deadline);
+        auto [ec] = co_await tls_->async_shutdown(as_tuple_awaitable);
+        outcome(ec);
+    }
+    error_code ignored;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+}
+
+void Transport::cancel() {
+    error_code ignored;
+    socket_.cancel(ignored);
+}
+
+smtp::TlsInfo Transport::tls_info() const {
+    return tls_ ? describe_tls(tls_->native_handle()) : smtp::TlsInfo{};
+}
+
+}  // namespace cartero::net
