@@ -104,7 +104,9 @@ std::shared_ptr<const net::Runtime> make_runtime(const config::Config& loaded,
 int serve(const GlobalOptions& options) {
     const bool embedded = options.config_path.empty();
     config::Config config = load_config(options);
-    observe::init_logging(config.log_level);
+    observe::init_logging(config.log_level, config.log_file);
+    if (config.listeners.empty())
+        throw config::ConfigError(config.source.string() + ": listener: no [[listener]] configured, nothing to serve (add one, see docs/configuration.md)");
     std::filesystem::create_directories(config.data_dir);
     if (embedded && net::ensure_self_signed(config.tls.cert, config.tls.key, config.hostname))
         spdlog::info("generated a self-signed certificate in {}", config.tls.cert.string());

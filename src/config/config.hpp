@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -26,7 +27,10 @@ struct Listener {
 };
 
 struct Tls {
-    std::filesystem::path cert;  // PEM chain; empty in the embedded default = generate self-signed
+    // PEM chain and key. A config file must name existing files when a listener
+    // needs TLS; the embedded default points under home/tls/ and src/net
+    // generates a self-signed pair there on first start. Empty = no TLS at all.
+    std::filesystem::path cert;
     std::filesystem::path key;
 };
 
@@ -70,12 +74,19 @@ struct Config {
     Delivery delivery;
     bool received_header_includes_auth_user = false;  // smtp.received_auth_user
     std::size_t io_threads = 0;                        // server.io_threads; 0 = one per core
-    std::string log_level = "info";                    // log.level
+    std::string log_level = "info";                    // log.level: trace|debug|info|warn|error
+    std::filesystem::path log_file;                    // log.file; empty = stderr
 };
 
 // A config problem, already phrased for the operator: "file:line: key: what is wrong (fix)".
 class ConfigError : public std::runtime_error {
     using std::runtime_error::runtime_error;
+};
+
+// A local part or domain that must not become part of a filesystem path
+// (see maildir_for). The message names the offending part, never the path.
+class InvalidMailbox : public std::invalid_argument {
+    using std::invalid_argument::invalid_argument;
 };
 
 // Reads and validates a TOML file. Throws ConfigError naming file, line and key.
@@ -86,9 +97,13 @@ Config load_file(const std::filesystem::path& path);
 // certificate generated under home on first start.
 Config embedded_default(const std::filesystem::path& home);
 
-// Expands the delivery.maildir template for one mailbox.
+// Expands the delivery.maildir template for one mailbox. localpart and domain
+// come from the network: throws InvalidMailbox when either is empty, contains
+// '/' or NUL, or starts with '.' (which covers "." and ".."), because any of
+// those would let a recipient address choose a path outside its mailbox.
 std::filesystem::path maildir_for(const Config&, std::string_view localpart, std::string_view domain);
 
 std::string_view to_string(ListenerRole);
+std::optional<ListenerRole> listener_role_from_string(std::string_view);  // "mx", "submission", "submissions"
 
 }  // namespace cartero::config

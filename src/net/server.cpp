@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include "net/connection.hpp"
+#include "observe/session_id.hpp"
 
 namespace cartero::net {
 namespace asio = boost::asio;
@@ -52,12 +53,6 @@ void open_acceptor(tcp::acceptor& acceptor, const tcp::endpoint& endpoint) {
     acceptor.bind(endpoint, ec);
     if (ec) throw std::runtime_error("cannot listen on " + endpoint_text(endpoint) + ": " + ec.message());
     acceptor.listen(asio::socket_base::max_listen_connections);
-}
-
-std::string new_session_id() {
-    static std::atomic<std::uint64_t> counter{0};
-    static const std::uint64_t start = static_cast<std::uint64_t>(::time(nullptr)) & 0xffffff;
-    return fmt::format("s{:06x}{:x}", start, counter.fetch_add(1, std::memory_order_relaxed));
 }
 
 }  // namespace
@@ -133,12 +128,12 @@ asio::awaitable<void> Server::Impl::serve(Worker& worker, tcp::socket socket, co
         const std::string text =
             admission == ConnectionLimiter::Admission::too_many_from_ip
                 ? "421 4.7.0 " + current->config->hostname + " Error: too many connections from " + ip + "\r\n"
-                : "421 4.3.2 " + current->config->hostname + " Error: too many connections\r\n";
+                : "421 4.3.2 " + current->config->hostname + " Error: too many connections, try again later\r\n";
         co_await refuse(std::move(socket), role, text);
         co_return;
     }
     AdmissionTicket ticket(services.limiter, ip);
-    Connection connection(std::move(socket), role, current, services, new_session_id());
+    Connection connection(std::move(socket), role, current, services, observe::session_id());
     worker.connections.push_front(&connection);
     const auto registered = worker.connections.begin();
     if (stopping) connection.request_shutdown();

@@ -1,0 +1,342 @@
+// `cartero user` / `cartero alias`: thin commands over accounts/ and auth/.
+// The rules (address syntax, local domains, password strength, hashing, app
+// password format) live and are tested there; this file parses arguments,
+// reads passwords, prints results, and maps outcomes to exit codes.
+#include "cli/account_commands.hpp"
+
+#include <fcntl.h>
+#include <sysexits.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <memory>
+
+#include "accounts/sqlite_store.hpp"
+#include "auth/password.hpp"
+
+namespace cartero::cli {
+namespace {
+
+using accounts::Change;
+
+// One clear line on stderr, then a non-zero exit through CLI11 (main returns it).
+[[noreturn]] void fail(int exit_code, const std::string& message) {
+    std::cerr << "cartero: " << message << "\n";
+    throw CLI::RuntimeError(exit_code);
+}
+
+struct Accounts {
+    config::Config config;
+    std::unique_ptr<accounts::AccountStore> store;
+};
+
+Accounts open_accounts(const GlobalOptions& options) {
+    auto config = load_config(options);  // ConfigError reaches main: exit 2
+    try {
+        auto store = accounts::open_account_store(config.data_dir);
+        return Accounts{std::move(config), std::move(store)};
+    } catch (const accounts::StoreError& e) {
+        fail(EX_TEMPFAIL, e.what());
+    }
+}
+
+// Runs a store operation, turning a storage failure into EX_TEMPFAIL.
+template <typename Operation>
+auto with_store(Operation operation) {
+    try {
+        return operation();
+    } catch (const accounts::StoreError& e) {
+        fail(EX_TEMPFAIL, e.what());
+    }
+}
+
+void require_done(Change change, const std::string& not_found, const std::string& exists = {}) {
+    if (change == Change::not_found) fail(EX_NOUSER, not_found);
+    if (change == Change::exists) fail(EX_CANTCREAT, exists);
+}
+
+void require_valid(const std::string& address) {
+    if (auto problem = accounts::address_problem(address)) fail(EX_DATAERR, address + ": " + *problem);
+}
+
+void require_local(const std::string& address, const config::Config& config) {
+    require_valid(address);
+    const auto problem = accounts::local_address_problem(address, config.local_domains);
+    if (!problem) return;
+    const auto where = config.source.empty() ? " (this is the embedded default: write a config file, pass --config)"
+                                             : " (" + config.source.string() + ")";
+    fail(EX_DATAERR, address + ": " + *problem + where);
+}
+
+void require_new_user(const Accounts& accounts, const std::string& address) {
+    if (with_store([&] { return accounts.store->find_user(address); }))
+        fail(EX_CANTCREAT, address + ": the account already exists (use `cartero user passwd` to change its password)");
+}
+
+void require_user(const Accounts& accounts, const std::string& address) {
+    if (!with_store([&] { return accounts.store->find_user(address); }))
+        fail(EX_NOUSER, address + ": no such account");
+}
+
+auth::AppPasswordKey app_password_key(const config::Config& config) {
+    try {
+        return auth::AppPasswordKey::load_or_create(config.data_dir);
+    } catch (const std::runtime_error& e) {
+        fail(EX_TEMPFAIL, std::string("app password key: ") + e.what());
+    }
+}
+
+// --- reading passwords -------------------------------------------------------
+
+std::string read_line(std::FILE* in) {
+    std::string line;
+    for (int c; (c = std::fgetc(in)) != EOF && c != '\n';) line += static_cast<char>(c);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return line;
+}
+
+// Prompts on the controlling terminal with echo off (never on stdout, which
+// scripts may capture), restoring the terminal even if reading fails.
+std::string prompt_without_echo(std::FILE* tty, const char* prompt) {
+    std::fputs(prompt, tty);
+    std::fflush(tty);
+    termios saved{};
+    const int fd = ::fileno(tty);
+    const bool is_terminal = ::tcgetattr(fd, &saved) == 0;
+    if (is_terminal) {
+        termios quiet = saved;
+        quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+        ::tcsetattr(fd, TCSAFLUSH, &quiet);
+    }
+    auto line = read_line(tty);
+    if (is_terminal) ::tcsetattr(fd, TCSAFLUSH, &saved);
+    std::fputs("\n", tty);
+    return line;
+}
+
+std::string read_password_from_terminal() {
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> tty(std::fopen("/dev/tty", "r+"), std::fclose);
+    if (!tty) fail(EX_NOINPUT, "no terminal to ask for the password on; use --password-stdin");
+    auto first = prompt_without_echo(tty.get(), "New password: ");
+    const auto second = prompt_without_echo(tty.get(), "Repeat the password: ");
+    if (first != second) fail(EX_DATAERR, "the two passwords differ; nothing was changed");
+    return first;
+}
+
+// The new password, from stdin (first line) or the terminal, checked against
+// the password rule and hashed with argon2id.
+std::string new_password_hash(bool from_stdin) {
+    const auto password = from_stdin ? read_line(stdin) : read_password_from_terminal();
+    if (auto problem = auth::password_problem(password)) fail(EX_DATAERR, *problem);
+    return auth::hash_password(password);
+}
+
+// An existing hash to import ($argon2id$, $6$, $5$, $2b$), first line of stdin.
+std::string imported_hash() {
+    auto hash = read_line(stdin);
+    if (!auth::supported_hash(hash))
+        fail(EX_DATAERR, "the hash on stdin is not argon2id, $6$ (SHA-512), $5$ (SHA-256) or $2b$ (bcrypt) crypt");
+    return hash;
+}
+
+std::string utc_time(accounts::WallTime time) {
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
+    std::tm parts{};
+    ::gmtime_r(&seconds, &parts);
+    char text[sizeof "2025-01-01T00:00:00Z"];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
+    return text;
+}
+
+// --- user --------------------------------------------------------------------
+
+void add_user_add(CLI::App& user, GlobalOptions& options) {
+    struct Args { std::string address; bool password_stdin = false; bool hash_stdin = false; bool app_only = false; };
+    auto args = std::make_shared<Args>();
+    auto* cmd = user.add_subcommand("add", "Create an account");
+    cmd->add_option("ADDRESS", args->address, "The account's address, also its login name")->required();
+    auto* password_flag = cmd->add_flag("--password-stdin", args->password_stdin,
+                                        "Read the password from the first line of stdin instead of the terminal");
+    cmd->add_flag("--hash-stdin", args->hash_stdin,
+                  "Import an existing hash (argon2id, $6$, $5$, $2b$) from the first line of stdin")
+        ->excludes(password_flag);
+    cmd->add_flag("--app-passwords-only", args->app_only,
+                  "Refuse the main password for SMTP: only app passwords log in (for accounts with 2FA)");
+    cmd->callback([args, &options] {
+        auto accounts = open_accounts(options);
+        require_local(args->address, accounts.config);
+        require_new_user(accounts, args->address);  // before asking for a password in vain
+        const auto hash = args->hash_stdin ? imported_hash() : new_password_hash(args->password_stdin);
+        const accounts::User account{args->address, hash, args->app_only};
+        require_done(with_store([&] { return accounts.store->add_user(account); }), {},
+                     args->address + ": the account already exists (use `cartero user passwd` to change its password)");
+    });
+}
+
+void add_user_passwd(CLI::App& user, GlobalOptions& options) {
+    struct Args { std::string address; bool password_stdin = false; };
+    auto args = std::make_shared<Args>();
+    auto* cmd = user.add_subcommand("passwd", "Set an account's password (stored as argon2id)");
+    cmd->add_option("ADDRESS", args->address, "The account")->required();
+    cmd->add_flag("--password-stdin", args->password_stdin, "Read the password from the first line of stdin");
+    cmd->callback([args, &options] {
+        auto accounts = open_accounts(options);
+        require_user(accounts, args->address);
+        const auto hash = new_password_hash(args->password_stdin);
+        require_done(with_store([&] { return accounts.store->set_password_hash(args->address, hash); }),
+                     args->address + ": no such account");
+    });
+}
+
+void add_user_del(CLI::App& user, GlobalOptions& options) {
+    auto address = std::make_shared<std::string>();
+    auto* cmd = user.add_subcommand("del", "Delete an account and its app passwords (its mail stays on disk)");
+    cmd->add_option("ADDRESS", *address, "The account")->required();
+    cmd->callback([address, &options] {
+        auto accounts = open_accounts(options);
+        require_done(with_store([&] { return accounts.store->delete_user(*address); }), *address + ": no such account");
+    });
+}
+
+void add_user_list(CLI::App& user, GlobalOptions& options) {
+    auto* cmd = user.add_subcommand("list", "List accounts: address, then app-passwords-only when set");
+    cmd->callback([&options] {
+        auto accounts = open_accounts(options);
+        for (const auto& entry : with_store([&] { return accounts.store->list_users(); }))
+            std::cout << entry.address << (entry.app_passwords_only ? "\tapp-passwords-only" : "") << "\n";
+    });
+}
+
+void add_user_app_passwords_only(CLI::App& user, GlobalOptions& options) {
+    struct Args { std::string address; std::string state; };
+    auto args = std::make_shared<Args>();
+    auto* cmd = user.add_subcommand("app-passwords-only",
+                                    "on: only app passwords log in over SMTP (534 5.7.9 for the main password)");
+    cmd->add_option("ADDRESS", args->address, "The account")->required();
+    cmd->add_option("STATE", args->state, "on or off")->required()->check(CLI::IsMember({"on", "off"}));
+    cmd->callback([args, &options] {
+        auto accounts = open_accounts(options);
+        const bool on = args->state == "on";
+        require_done(with_store([&] { return accounts.store->set_app_passwords_only(args->address, on); }),
+                     args->address + ": no such account");
+    });
+}
+
+// --- user app-password ------------------------------------------------------------
+
+void add_app_password_add(CLI::App& group, GlobalOptions& options) {
+    struct Args { std::string address; std::string label; };
+    auto args = std::make_shared<Args>();
+    auto* cmd = group.add_subcommand("add", "Generate an app password for one device or program");
+    cmd->add_option("ADDRESS", args->address, "The account")->required();
+    cmd->add_option("--label", args->label, "A name for the device or program, unique per account")->required();
+    cmd->callback([args, &options] {
+        auto accounts = open_accounts(options);
+        if (args->label.empty()) fail(EX_DATAERR, "the label is empty");
+        const auto key = app_password_key(accounts.config);
+        const auto password = auth::generate_app_password();
+        const auto created = std::chrono::system_clock::now();
+        require_done(with_store([&] {
+                         return accounts.store->add_app_password(args->address, args->label, key.digest(password),
+                                                                 created);
+                     }),
+                     args->address + ": no such account",
+                     args->address + ": an app password labelled \"" + args->label +
+                         "\" already exists (revoke it first, or choose another label)");
+        std::cout << "App password for " << args->address << " (" << args->label << "):\n\n    " << password
+                  << "\n\nType it where the mail program asks for the password (spaces do not matter).\n"
+                     "It will not be shown again: if it is lost, revoke it and add a new one.\n";
+    });
+}
+
+void add_app_password_list(CLI::App& group, GlobalOptions& options) {
+    auto address = std::make_shared<std::string>();
+    auto* cmd = group.add_subcommand("list", "List an account's app passwords: label, created, last used (UTC)");
+    cmd->add_option("ADDRESS", *address, "The account")->required();
+    cmd->callback([address, &options] {
+        auto accounts = open_accounts(options);
+        require_user(accounts, *address);
+        for (const auto& entry : with_store([&] { return accounts.store->list_app_passwords(*address); }))
+            std::cout << entry.label << "\t" << utc_time(entry.created) << "\t"
+                      << (entry.last_used ? utc_time(*entry.last_used) : "never") << "\n";
+    });
+}
+
+void add_app_password_revoke(CLI::App& group, GlobalOptions& options) {
+    struct Args { std::string address; std::string label; };
+    auto args = std::make_shared<Args>();
+    auto* cmd = group.add_subcommand("revoke", "Revoke an app password: the device using it can no longer log in");
+    cmd->add_option("ADDRESS", args->address, "The account")->required();
+    cmd->add_option("LABEL", args->label, "The label given at `add`")->required();
+    cmd->callback([args, &options] {
+        auto accounts = open_accounts(options);
+        require_done(with_store([&] { return accounts.store->revoke_app_password(args->address, args->label); }),
+                     args->address + ": no app password labelled \"" + args->label + "\"");
+    });
+}
+
+// --- alias ----------------------------------------------------------------------
+
+void add_alias_add(CLI::App& alias, GlobalOptions& options) {
+    struct Args { std::string source; std::vector<std::string> targets; };
+    auto args = std::make_shared<Args>();
+    auto* cmd = alias.add_subcommand("add", "Deliver mail for FROM to each TO (added to existing targets)");
+    cmd->add_option("FROM", args->source, "An address in a local domain")->required();
+    cmd->add_option("TO", args->targets, "Local users, other aliases or remote addresses")->required();
+    cmd->callback([args, &options] {
+        auto accounts = open_accounts(options);
+        require_local(args->source, accounts.config);
+        for (const auto& target : args->targets) require_valid(target);
+        with_store([&] { return accounts.store->add_alias(args->source, args->targets); });
+    });
+}
+
+void add_alias_del(CLI::App& alias, GlobalOptions& options) {
+    auto source = std::make_shared<std::string>();
+    auto* cmd = alias.add_subcommand("del", "Delete an alias and all its targets");
+    cmd->add_option("FROM", *source, "The alias address")->required();
+    cmd->callback([source, &options] {
+        auto accounts = open_accounts(options);
+        require_done(with_store([&] { return accounts.store->delete_alias(*source); }), *source + ": no such alias");
+    });
+}
+
+void add_alias_list(CLI::App& alias, GlobalOptions& options) {
+    auto* cmd = alias.add_subcommand("list", "List aliases: FROM, then its targets separated by commas");
+    cmd->callback([&options] {
+        auto accounts = open_accounts(options);
+        for (const auto& entry : with_store([&] { return accounts.store->list_aliases(); })) {
+            std::cout << entry.source << "\t";
+            for (std::size_t i = 0; i < entry.targets.size(); ++i) std::cout << (i ? "," : "") << entry.targets[i];
+            std::cout << "\n";
+        }
+    });
+}
+
+}  // namespace
+
+void add_account_commands(CLI::App& app, GlobalOptions& options) {
+    auto* user = app.add_subcommand("user", "Accounts, passwords and app passwords");
+    user->require_subcommand(1);
+    add_user_add(*user, options);
+    add_user_passwd(*user, options);
+    add_user_del(*user, options);
+    add_user_list(*user, options);
+    add_user_app_passwords_only(*user, options);
+    auto* app_password = user->add_subcommand("app-password", "Per-device passwords for accounts with 2FA");
+    app_password->require_subcommand(1);
+    add_app_password_add(*app_password, options);
+    add_app_password_list(*app_password, options);
+    add_app_password_revoke(*app_password, options);
+
+    auto* alias = app.add_subcommand("alias", "Addresses that deliver to other addresses");
+    alias->require_subcommand(1);
+    add_alias_add(*alias, options);
+    add_alias_del(*alias, options);
+    add_alias_list(*alias, options);
+}
+
+}  // namespace cartero::cli

@@ -1,0 +1,64 @@
+// The embedded default configuration (`cartero serve` without --config) and the
+// names of listener roles.
+//
+// The default must be safe to start on any machine without reading anything:
+// loopback-only listeners on unprivileged ports, hostname "localhost" rather
+// than gethostname() so behaviour does not depend on the machine, and NO
+// trusted networks: unlike Postfix's mynetworks_style=host, loopback clients
+// must authenticate to relay, so a local web app or a compromised local process
+// cannot turn the default install into a relay.
+#include <array>
+#include <utility>
+
+#include "config/config.hpp"
+
+namespace cartero::config {
+namespace {
+
+constexpr std::array<std::pair<ListenerRole, std::string_view>, 3> kRoleNames = {{
+    {ListenerRole::mx, "mx"},
+    {ListenerRole::submission, "submission"},
+    {ListenerRole::submissions, "submissions"},
+}};
+
+// Unprivileged stand-ins for 25, 587 and 465, so the default runs without root.
+constexpr std::uint16_t kDefaultMxPort = 2525;
+constexpr std::uint16_t kDefaultSubmissionPort = 2587;
+constexpr std::uint16_t kDefaultSubmissionsPort = 2465;
+
+}  // namespace
+
+Config embedded_default(const std::filesystem::path& home) {
+    Config config;
+    config.data_dir = std::filesystem::absolute(home).lexically_normal();
+    config.listeners = {
+        {ListenerRole::mx, "127.0.0.1", kDefaultMxPort},
+        {ListenerRole::submission, "127.0.0.1", kDefaultSubmissionPort},
+        {ListenerRole::submissions, "127.0.0.1", kDefaultSubmissionsPort},
+    };
+    // These files need not exist yet: src/net creates a self-signed pair here on
+    // first start. A config file, in contrast, must name existing files.
+    config.tls.cert = config.data_dir / "tls" / "cert.pem";
+    config.tls.key = config.data_dir / "tls" / "key.pem";
+    return config;
+}
+
+std::string_view to_string(ListenerRole role) {
+    for (const auto& [known, name] : kRoleNames) {
+        if (known == role) {
+            return name;
+        }
+    }
+    return "unknown";
+}
+
+std::optional<ListenerRole> listener_role_from_string(std::string_view name) {
+    for (const auto& [role, known] : kRoleNames) {
+        if (known == name) {
+            return role;
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace cartero::config

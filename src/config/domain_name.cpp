@@ -1,0 +1,52 @@
+// Domain name syntax: see domain_name.hpp.
+#include "config/domain_name.hpp"
+
+#include <algorithm>
+
+namespace cartero::config {
+namespace {
+
+constexpr std::size_t kMaxLabel = 63;   // RFC 1035 2.3.4
+constexpr std::size_t kMaxName = 253;   // 255 on the wire minus length octets
+
+bool is_letter_digit(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool is_label(std::string_view label) {
+    if (label.empty() || label.size() > kMaxLabel) {
+        return false;
+    }
+    if (label.front() == '-' || label.back() == '-') {
+        return false;
+    }
+    return std::all_of(label.begin(), label.end(), [](char c) { return is_letter_digit(c) || c == '-'; });
+}
+
+}  // namespace
+
+bool is_domain_name(std::string_view name) {
+    if (name.empty() || name.size() > kMaxName) {
+        return false;
+    }
+    std::size_t start = 0;
+    while (true) {
+        const std::size_t dot = name.find('.', start);
+        if (!is_label(name.substr(start, dot - start))) {
+            return false;
+        }
+        if (dot == std::string_view::npos) {
+            return true;
+        }
+        start = dot + 1;
+    }
+}
+
+std::string lower_ascii(std::string_view text) {
+    std::string lowered(text);
+    std::transform(lowered.begin(), lowered.end(), lowered.begin(),
+                   [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; });
+    return lowered;
+}
+
+}  // namespace cartero::config

@@ -1,0 +1,23 @@
+// Domain name syntax for hostname and local_domains (RFC 1035 2.3.1 as relaxed
+// by RFC 1123 2.1: labels may start with a digit). Pure.
+//
+// Trust: used on operator input here; the same rule is safe for network input
+// because it admits only [A-Za-z0-9-] and dots.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace cartero::config {
+
+// True for "example.org", "mail-1.example.org", "localhost"; false for "",
+// ".example.org", "example.org." (no root dot in config), "-a.org", "a..org",
+// labels over 63 octets, names over 253 octets, and any non-ASCII octet
+// (internationalized names must be written as A-labels, "xn--...").
+bool is_domain_name(std::string_view name);
+
+// ASCII lower case: domains compare case-insensitively (RFC 5321 2.4), so the
+// config stores them in one case and the policy compares bytes.
+std::string lower_ascii(std::string_view text);
+
+}  // namespace cartero::config

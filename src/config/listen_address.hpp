@@ -1,0 +1,28 @@
+// Listener addresses: "HOST:PORT" with HOST an IPv4 literal or a bracketed IPv6
+// literal ("0.0.0.0:25", "[::1]:587"); PORT 0..65535, 0 = any free port (tests).
+// Host names are refused: a listener binds before DNS is trusted, and a name
+// with several addresses would make "which socket?" a guess.
+//
+// Trust: operator input. Pure apart from inet_pton.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace cartero::config {
+
+struct ListenAddress {
+    std::string host;  // without brackets: "::1"
+    std::uint16_t port = 0;
+};
+
+// Throws InvalidValue saying what is wrong and how to write it.
+ListenAddress parse_listen_address(std::string_view text);
+
+// True when binding both would fail: same non-zero port and the same host, or
+// one of them is a wildcard ("0.0.0.0" covers IPv4; "::" covers everything,
+// because Linux binds "::" dual-stack by default).
+bool listen_addresses_overlap(const ListenAddress& a, const ListenAddress& b);
+
+}  // namespace cartero::config

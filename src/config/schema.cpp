@@ -1,0 +1,379 @@
+// The schema table: every configuration key of cartero. See schema.hpp.
+//
+// To add a key: add the field (with its default) to config.hpp, one row here,
+// and one row in docs/configuration.md; the unit tests fail until all three agree.
+#include "config/schema.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include "config/domain_name.hpp"
+#include "config/invalid_value.hpp"
+#include "config/listen_address.hpp"
+#include "config/maildir_template.hpp"
+#include "config/network.hpp"
+#include "config/units.hpp"
+
+namespace cartero::config {
+namespace {
+
+using namespace std::chrono_literals;
+using std::chrono::milliseconds;
+
+// ---- moving values between Value and Config fields, by field type ----------
+
+void assign(std::filesystem::path& field, const Value& value) { field = std::get<std::string>(value); }
+void assign(bool& field, const Value& value) { field = std::get<bool>(value); }
+// Bounds are checked before store, and every count/size minimum is >= 0.
+void assign(std::size_t& field, const Value& value) { field = static_cast<std::size_t>(std::get<std::int64_t>(value)); }
+void assign(milliseconds& field, const Value& value) { field = std::get<milliseconds>(value); }
+void assign(std::chrono::seconds& field, const Value& value) {
+    const milliseconds duration = std::get<milliseconds>(value);
+    if (duration % 1s != 0ms) {
+        throw InvalidValue(format_duration(duration) + " is not a whole number of seconds",
+                           "this setting has a precision of one second; write e.g. \"" +
+                               format_duration(std::chrono::ceil<std::chrono::seconds>(duration)) + "\"");
+    }
+    field = std::chrono::duration_cast<std::chrono::seconds>(duration);
+}
+
+Value to_value(const std::string& field) { return field; }
+Value to_value(const std::filesystem::path& field) { return field.string(); }
+Value to_value(const std::vector<std::string>& field) { return field; }
+Value to_value(bool field) { return field; }
+Value to_value(std::size_t field) { return static_cast<std::int64_t>(field); }
+Value to_value(milliseconds field) { return field; }
+Value to_value(std::chrono::seconds field) { return milliseconds{field}; }
+
+// field<&Config::limits, &Limits::message_size>(config): the member a key names.
+template <auto... Members>
+auto& field(Config& config) {
+    return (config .* ... .* Members);
+}
+template <auto... Members>
+const auto& field(const Config& config) {
+    return (config .* ... .* Members);
+}
+
+template <auto... Members>
+void store_field(Config& config, const Value& value) {
+    assign(field<Members...>(config), value);
+}
+template <auto... Members>
+Value load_field(const Config& config) {
+    return to_value(field<Members...>(config));
+}
+
+// ---- keys that need more than a type check ---------------------------------
+
+std::string checked_domain(const std::string& name, std::optional<std::size_t> element = {}) {
+    if (!is_domain_name(name)) {
+        throw InvalidValue("\"" + name + "\" is not a valid domain name",
+                           "use letters, digits, '-' and dots, e.g. \"mail.example.org\"; "
+                           "write international names as xn-- A-labels",
+                           element);
+    }
+    return lower_ascii(name);
+}
+
+void store_hostname(Config& config, const Value& value) {
+    config.hostname = checked_domain(std::get<std::string>(value));
+}
+
+void store_local_domains(Config& config, const Value& value) {
+    const auto& names = std::get<std::vector<std::string>>(value);
+    std::vector<std::string> domains;
+    for (std::size_t index = 0; index < names.size(); ++index) {
+        domains.push_back(checked_domain(names[index], index));
+    }
+    config.local_domains = std::move(domains);
+}
+
+void store_trusted_networks(Config& config, const Value& value) {
+    const auto& cidrs = std::get<std::vector<std::string>>(value);
+    NetworkSet::parse(cidrs);  // validation only; policy builds its own set at startup
+    config.trusted_networks = cidrs;
+}
+
+void store_maildir(Config& config, const Value& value) {
+    const auto& text = std::get<std::string>(value);
+    check_maildir_template(text);
+    config.delivery.maildir = text;
+}
+
+constexpr std::array<std::string_view, 5> kLogLevels = {"trace", "debug", "info", "warn", "error"};
+
+void store_log_level(Config& config, const Value& value) {
+    const auto& level = std::get<std::string>(value);
+    if (std::find(kLogLevels.begin(), kLogLevels.end(), level) == kLogLevels.end()) {
+        throw InvalidValue("unknown level \"" + level + "\"", "use one of trace, debug, info, warn, error");
+    }
+    config.log_level = level;
+}
+
+void store_listener_role(Config& config, const Value& value) {
+    const auto& text = std::get<std::string>(value);
+    const auto role = listener_role_from_string(text);
+    if (!role) {
+        throw InvalidValue("unknown role \"" + text + "\"",
+                           "use mx (port 25), submission (587, STARTTLS) or submissions (465, implicit TLS)");
+    }
+    config.listeners.back().role = *role;
+}
+
+void store_listener_address(Config& config, const Value& value) {
+    const ListenAddress address = parse_listen_address(std::get<std::string>(value));
+    for (std::size_t index = 0; index + 1 < config.listeners.size(); ++index) {
+        const Listener& earlier = config.listeners[index];
+        if (listen_addresses_overlap(address, {earlier.host, earlier.port})) {
+            throw InvalidValue("\"" + std::get<std::string>(value) + "\" overlaps listener #" +
+                                   std::to_string(index + 1) + " (" + earlier.host + " port " +
+                                   std::to_string(earlier.port) + ")",
+                               "give each listener its own address or port");
+        }
+    }
+    config.listeners.back().host = address.host;
+    config.listeners.back().port = address.port;
+}
+
+Value no_default(const Config&) { return std::monostate{}; }
+
+// ---- the table -------------------------------------------------------------
+
+constexpr std::int64_t kKiB = 1024;
+constexpr std::int64_t kMiB = 1024 * kKiB;
+constexpr std::int64_t kGiB = 1024 * kMiB;
+constexpr std::int64_t ms(milliseconds duration) { return duration.count(); }
+constexpr Bounds kNoBounds{};
+
+constexpr KeySpec kSchema[] = {
+    // Identity and data.
+    {"hostname", Kind::text, Scope::global, kNoBounds,
+     "Name of this server in the greeting, the EHLO reply and Received headers.",
+     store_hostname, load_field<&Config::hostname>},
+    {"data_dir", Kind::path, Scope::global, kNoBounds,
+     "Directory for the queue, the accounts database and, by default, mailboxes.",
+     store_field<&Config::data_dir>, load_field<&Config::data_dir>},
+    {"local_domains", Kind::text_list, Scope::global, kNoBounds,
+     "Domains whose mail is delivered here; mail for any other domain is relayed only for "
+     "authenticated users and trusted_networks.",
+     store_local_domains, load_field<&Config::local_domains>},
+    {"trusted_networks", Kind::text_list, Scope::global, kNoBounds,
+     "CIDRs (\"192.0.2.0/24\", \"::1/128\") whose clients may relay without AUTH. Empty: nobody, "
+     "not even loopback.",
+     store_trusted_networks, load_field<&Config::trusted_networks>},
+
+    // [[listener]]: one table per socket.
+    {"listener.role", Kind::text, Scope::listener, kNoBounds,
+     "mx (mail for local_domains, no AUTH), submission (STARTTLS then AUTH required) or "
+     "submissions (implicit TLS, AUTH required).",
+     store_listener_role, no_default},
+    {"listener.address", Kind::text, Scope::listener, kNoBounds,
+     "HOST:PORT to listen on, HOST an IP address (IPv6 in brackets); port 0 = any free port.",
+     store_listener_address, no_default},
+
+    // [tls]
+    {"tls.cert", Kind::path, Scope::global, kNoBounds,
+     "PEM certificate chain; required by submission and submissions listeners, offered via "
+     "STARTTLS on mx when set.",
+     store_field<&Config::tls, &Tls::cert>, load_field<&Config::tls, &Tls::cert>},
+    {"tls.key", Kind::path, Scope::global, kNoBounds, "PEM private key of tls.cert.",
+     store_field<&Config::tls, &Tls::key>, load_field<&Config::tls, &Tls::key>},
+
+    // [delivery]
+    {"delivery.maildir", Kind::text, Scope::global, kNoBounds,
+     "Maildir of a local recipient: a template with {data_dir}, {domain} and {localpart}.",
+     store_maildir, load_field<&Config::delivery, &Delivery::maildir>},
+    {"delivery.retry_initial", Kind::duration, Scope::global, {ms(1s), ms(24h)},
+     "Wait before the first retry of a temporarily failed delivery; doubles per attempt.",
+     store_field<&Config::delivery, &Delivery::retry_initial>,
+     load_field<&Config::delivery, &Delivery::retry_initial>},
+    {"delivery.retry_max", Kind::duration, Scope::global, {ms(1s), ms(7 * 24h)},
+     "Longest wait between two retries (the cap of the doubling).",
+     store_field<&Config::delivery, &Delivery::retry_max>, load_field<&Config::delivery, &Delivery::retry_max>},
+    {"delivery.queue_lifetime", Kind::duration, Scope::global, {ms(1min), ms(30 * 24h)},
+     "How long a message is retried before it bounces to its sender.",
+     store_field<&Config::delivery, &Delivery::queue_lifetime>,
+     load_field<&Config::delivery, &Delivery::queue_lifetime>},
+    {"delivery.local_concurrency", Kind::count, Scope::global, {1, 256},
+     "Local (Maildir) deliveries running at the same time.",
+     store_field<&Config::delivery, &Delivery::local_concurrency>,
+     load_field<&Config::delivery, &Delivery::local_concurrency>},
+
+    // [limits]: each one is enforced with a standard reply; see docs/limits.md.
+    {"limits.message_size", Kind::size, Scope::global, {kKiB, 2 * kGiB},
+     "Largest message accepted, in octets as received; advertised in EHLO SIZE.",
+     store_field<&Config::limits, &Limits::message_size>, load_field<&Config::limits, &Limits::message_size>},
+    {"limits.recipients_per_message", Kind::count, Scope::global, {1, 100000},
+     "RCPT commands accepted per message.",
+     store_field<&Config::limits, &Limits::recipients_per_message>,
+     load_field<&Config::limits, &Limits::recipients_per_message>},
+    {"limits.command_line_length", Kind::size, Scope::global, {512, 64 * kKiB},
+     "Longest command line, CRLF included (RFC 5321 4.5.3.1.4 requires at least 512).",
+     store_field<&Config::limits, &Limits::command_line_length>,
+     load_field<&Config::limits, &Limits::command_line_length>},
+    {"limits.bad_commands", Kind::count, Scope::global, {1, 1000},
+     "Unknown, malformed or out-of-order commands per session before it is closed.",
+     store_field<&Config::limits, &Limits::bad_commands>, load_field<&Config::limits, &Limits::bad_commands>},
+    {"limits.messages_per_session", Kind::count, Scope::global, {1, 100000},
+     "Messages accepted in one connection.",
+     store_field<&Config::limits, &Limits::messages_per_session>,
+     load_field<&Config::limits, &Limits::messages_per_session>},
+    {"limits.command_timeout", Kind::duration, Scope::global, {ms(1s), ms(1h)},
+     "Idle time allowed while waiting for a command (RFC 5321 4.5.3.2.7 asks for 5 minutes).",
+     store_field<&Config::limits, &Limits::command_timeout>,
+     load_field<&Config::limits, &Limits::command_timeout>},
+    {"limits.data_timeout", Kind::duration, Scope::global, {ms(1s), ms(24h)},
+     "Time allowed for the whole DATA or BDAT transfer of one message.",
+     store_field<&Config::limits, &Limits::data_timeout>, load_field<&Config::limits, &Limits::data_timeout>},
+    {"limits.session_timeout", Kind::duration, Scope::global, {ms(1s), ms(7 * 24h)},
+     "Time allowed for a whole connection, however busy.",
+     store_field<&Config::limits, &Limits::session_timeout>,
+     load_field<&Config::limits, &Limits::session_timeout>},
+    {"limits.connections_per_ip", Kind::count, Scope::global, {1, 100000},
+     "Simultaneous connections from one client IP address.",
+     store_field<&Config::limits, &Limits::connections_per_ip>,
+     load_field<&Config::limits, &Limits::connections_per_ip>},
+    {"limits.connections_total", Kind::count, Scope::global, {1, 1000000},
+     "Simultaneous connections over all listeners.",
+     store_field<&Config::limits, &Limits::connections_total>,
+     load_field<&Config::limits, &Limits::connections_total>},
+    {"limits.auth_failures_before_delay", Kind::count, Scope::global, {0, 1000},
+     "AUTH failures (per IP or account, within auth_failure_window) answered without delay.",
+     store_field<&Config::limits, &Limits::auth_failures_before_delay>,
+     load_field<&Config::limits, &Limits::auth_failures_before_delay>},
+    {"limits.auth_failure_delay", Kind::duration, Scope::global, {0, ms(60s)},
+     "Delay before answering a failed AUTH past auth_failures_before_delay; grows per failure.",
+     store_field<&Config::limits, &Limits::auth_failure_delay>,
+     load_field<&Config::limits, &Limits::auth_failure_delay>},
+    {"limits.auth_failures_before_disconnect", Kind::count, Scope::global, {1, 1000},
+     "AUTH failures (per IP or account, within auth_failure_window) before connections are closed.",
+     store_field<&Config::limits, &Limits::auth_failures_before_disconnect>,
+     load_field<&Config::limits, &Limits::auth_failures_before_disconnect>},
+    {"limits.auth_failure_window", Kind::duration, Scope::global, {ms(1s), ms(7 * 24h)},
+     "How long an AUTH failure is remembered.",
+     store_field<&Config::limits, &Limits::auth_failure_window>,
+     load_field<&Config::limits, &Limits::auth_failure_window>},
+    {"limits.auth_concurrency", Kind::count, Scope::global, {1, 256},
+     "Password verifications (argon2id) running at the same time, each on its own thread.",
+     store_field<&Config::limits, &Limits::auth_concurrency>,
+     load_field<&Config::limits, &Limits::auth_concurrency>},
+    {"limits.auth_queue", Kind::count, Scope::global, {1, 100000},
+     "Verifications waiting for a thread; past it AUTH gets a temporary failure.",
+     store_field<&Config::limits, &Limits::auth_queue>, load_field<&Config::limits, &Limits::auth_queue>},
+    {"limits.shutdown_grace", Kind::duration, Scope::global, {0, ms(1h)},
+     "On SIGTERM, time given to sessions in progress before they are closed.",
+     store_field<&Config::limits, &Limits::shutdown_grace>, load_field<&Config::limits, &Limits::shutdown_grace>},
+
+    // [smtp]
+    {"smtp.received_auth_user", Kind::flag, Scope::global, kNoBounds,
+     "Name the authenticated user in the Received header (off: it would publish login names).",
+     store_field<&Config::received_header_includes_auth_user>,
+     load_field<&Config::received_header_includes_auth_user>},
+
+    // [server]
+    {"server.io_threads", Kind::count, Scope::global, {0, 1024},
+     "Threads running connections; 0 = one per CPU core.",
+     store_field<&Config::io_threads>, load_field<&Config::io_threads>},
+
+    // [log]
+    {"log.level", Kind::text, Scope::global, kNoBounds,
+     "Least severe level logged: trace, debug, info, warn or error.",
+     store_log_level, load_field<&Config::log_level>},
+    {"log.file", Kind::path, Scope::global, kNoBounds,
+     "File the log is appended to; empty = standard error.",
+     store_field<&Config::log_file>, load_field<&Config::log_file>},
+};
+
+std::string quoted(const std::string& text) {
+    std::string out = "\"";
+    for (char c : text) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+        }
+        out += c;
+    }
+    return out + "\"";
+}
+
+std::string format_list(const std::vector<std::string>& items) {
+    std::string out = "[";
+    for (const std::string& item : items) {
+        out += (out.size() > 1 ? ", " : "") + quoted(item);
+    }
+    return out + "]";
+}
+
+}  // namespace
+
+std::span<const KeySpec> schema() { return kSchema; }
+
+const KeySpec* find_key(std::string_view key) {
+    const auto* found = std::find_if(std::begin(kSchema), std::end(kSchema),
+                                     [&](const KeySpec& spec) { return spec.key == key; });
+    return found == std::end(kSchema) ? nullptr : found;
+}
+
+std::string format_value(Kind kind, const Value& value) {
+    switch (kind) {
+    case Kind::text:
+    case Kind::path: return quoted(std::get<std::string>(value));
+    case Kind::text_list: return format_list(std::get<std::vector<std::string>>(value));
+    case Kind::flag: return std::get<bool>(value) ? "true" : "false";
+    case Kind::count: return std::to_string(std::get<std::int64_t>(value));
+    case Kind::size: return quoted(format_number(kind, std::get<std::int64_t>(value)));
+    case Kind::duration: return quoted(format_number(kind, std::get<milliseconds>(value).count()));
+    }
+    return {};
+}
+
+std::string format_number(Kind kind, std::int64_t number) {
+    switch (kind) {
+    case Kind::size: return format_size(number);
+    case Kind::duration: return format_duration(milliseconds{number});
+    default: return std::to_string(number);
+    }
+}
+
+std::string bounds_text(const KeySpec& spec) {
+    if (spec.kind != Kind::count && spec.kind != Kind::size && spec.kind != Kind::duration) {
+        return {};
+    }
+    return format_number(spec.kind, spec.bounds.min) + ".." + format_number(spec.kind, spec.bounds.max);
+}
+
+std::string default_text(const KeySpec& spec) {
+    const Value value = spec.load(Config{});
+    if (std::holds_alternative<std::monostate>(value)) {
+        return "(required)";
+    }
+    return format_value(spec.kind, value);
+}
+
+std::string_view kind_name(Kind kind) {
+    switch (kind) {
+    case Kind::text: return "string";
+    case Kind::path: return "path";
+    case Kind::text_list: return "list of strings";
+    case Kind::flag: return "boolean";
+    case Kind::count: return "integer";
+    case Kind::size: return "size";
+    case Kind::duration: return "duration";
+    }
+    return {};
+}
+
+std::string_view kind_expectation(Kind kind) {
+    switch (kind) {
+    case Kind::text: return "a string in double quotes";
+    case Kind::path: return "a path as a string in double quotes";
+    case Kind::text_list: return "an array of strings, e.g. [\"a\", \"b\"]";
+    case Kind::flag: return "true or false";
+    case Kind::count: return "an integer";
+    case Kind::size: return "a size: an integer number of octets or a string like \"10MiB\"";
+    case Kind::duration: return "a duration: an integer number of seconds or a string like \"30s\" or \"5m\"";
+    }
+    return {};
+}
+
+}  // namespace cartero::config

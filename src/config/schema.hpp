@@ -1,0 +1,86 @@
+// The configuration schema: one table of every key, with its type, bounds, one
+// line of documentation, and how it reaches Config. The loader walks TOML
+// against this table; docs/configuration.md is checked against it by a test;
+// defaults are not repeated here: they are read from the initializers in
+// config.hpp (Config{}), so there is one place to change a default.
+// (Postfix keeps VAR_/DEF_/var_ apart and needs check-postconf-undocumented to
+// keep them honest; here the table is the only list.)
+//
+// Trust: the table is code; the values it validates are operator input.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "config/config.hpp"
+
+namespace cartero::config {
+
+enum class Kind {
+    text,       // TOML string
+    path,       // TOML string; relative = relative to the config file's directory
+    text_list,  // TOML array of strings
+    flag,       // TOML boolean
+    count,      // TOML integer
+    size,       // TOML integer (octets) or string "10MiB" (units.hpp)
+    duration,   // TOML integer (seconds) or string "30s", "500ms" (units.hpp)
+};
+
+// Which table a key lives in: the top-level tables, or each [[listener]] entry.
+// Listener keys have no default: every [[listener]] must set all of them.
+enum class Scope { global, listener };
+
+// A value after TOML type checking: text and path -> string, text_list -> vector,
+// flag -> bool, count and size -> int64 (units, octets), duration -> milliseconds.
+// monostate = "no default" (listener keys).
+using Value = std::variant<std::monostate, bool, std::int64_t, std::chrono::milliseconds, std::string,
+                           std::vector<std::string>>;
+
+// Inclusive; for count, size (octets) and duration (milliseconds) only.
+struct Bounds {
+    std::int64_t min = 0;
+    std::int64_t max = 0;
+};
+
+struct KeySpec {
+    std::string_view key;  // dotted: "limits.message_size", "listener.address"
+    Kind kind;
+    Scope scope;
+    Bounds bounds;
+    std::string_view doc;  // one line, for docs/configuration.md and error hints
+    // Stores a type-checked, in-bounds value; validates what types cannot
+    // (CIDR syntax, domain names, roles) and throws InvalidValue. Listener keys
+    // store into config.listeners.back().
+    void (*store)(Config&, const Value&);
+    // The value held now: Config{} gives the default; the loader uses it for
+    // checks across keys. monostate for listener keys.
+    Value (*load)(const Config&);
+};
+
+std::span<const KeySpec> schema();
+const KeySpec* find_key(std::string_view key);
+
+// A value as it would be written in TOML: "10MiB", "5m", "\"localhost\"", "[]".
+std::string format_value(Kind kind, const Value& value);
+
+// A number of this kind as an operator writes it, unquoted: "10MiB", "5m", "20".
+std::string format_number(Kind kind, std::int64_t number);
+
+// "1KiB..2GiB" for count, size and duration keys; "" for the others.
+std::string bounds_text(const KeySpec& spec);
+
+// format_value of the Config{} value, or "(required)" for listener keys.
+std::string default_text(const KeySpec& spec);
+
+// "size", "duration", ...: the type column of docs/configuration.md.
+std::string_view kind_name(Kind kind);
+
+// What a value of this kind looks like, for "expected ..." errors.
+std::string_view kind_expectation(Kind kind);
+
+}  // namespace cartero::config

@@ -1,0 +1,28 @@
+// Logging setup: one line per event, greppable like Postfix's mail log:
+//
+//   2026-11-26T10:00:00.123Z cartero[4242]: info: s3f9a1c0: connect from [192.0.2.1]:50000
+//
+// UTC timestamps with milliseconds (logs from several hosts sort together), the
+// pid (several cartero processes may share a file), the level, then the text.
+// Other folders log through spdlog's default logger (spdlog::info(...)) and put
+// the session ID (session_id.hpp) and queue ID first in the text.
+//
+// Trust: log text may contain client input; callers must not log raw protocol
+// lines unbounded (cut them to a limit) because CR/LF in them could forge lines.
+#pragma once
+
+#include <filesystem>
+#include <string_view>
+
+namespace cartero::observe {
+
+// spdlog pattern for the line above.
+inline constexpr std::string_view kLinePattern = "%Y-%m-%dT%H:%M:%S.%eZ cartero[%P]: %l: %v";
+
+// Installs the default logger: level is trace|debug|info|warn|error (log.level),
+// file is log.file, appended to; empty = standard error. Every line is flushed
+// at once, so a crash loses nothing already logged. Throws std::invalid_argument
+// for an unknown level and spdlog::spdlog_ex when the file cannot be opened.
+void init_logging(std::string_view level, const std::filesystem::path& file = {});
+
+}  // namespace cartero::observe

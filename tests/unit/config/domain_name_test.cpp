@@ -1,0 +1,42 @@
+#include "config/domain_name.hpp"
+
+#include <gtest/gtest.h>
+
+namespace cartero::config {
+namespace {
+
+TEST(IsDomainName, Table) {
+    const std::string label63(63, 'a');
+    const std::string label64(64, 'a');
+    const std::string long_name = label63 + "." + label63 + "." + label63 + "." + std::string(62, 'a');  // 254
+    const struct {
+        std::string name;
+        bool want;
+    } cases[] = {
+        {"example.org", true},
+        {"localhost", true},
+        {"mail-1.Example.ORG", true},
+        {"1.example.org", true},  // RFC 1123 2.1
+        {"xn--bcher-kva.example", true},
+        {label63 + ".org", true},
+        {"", false},
+        {".example.org", false},
+        {"example.org.", false},
+        {"a..org", false},
+        {"-a.org", false},
+        {"a-.org", false},
+        {"a_b.org", false},
+        {"bücher.example", false},
+        {"exa mple.org", false},
+        {label64 + ".org", false},
+        {long_name, false},
+    };
+    for (const auto& c : cases) {
+        EXPECT_EQ(is_domain_name(c.name), c.want) << "\"" << c.name << "\": got " << !c.want << ", want " << c.want;
+    }
+}
+
+TEST(LowerAscii, LeavesNonLettersAlone) { EXPECT_EQ(lower_ascii("MX-1.Example.ORG"), "mx-1.example.org"); }
+
+}  // namespace
+}  // namespace cartero::config

@@ -1,0 +1,305 @@
+#include <gtest/gtest.h>
+
+#include "config/config.hpp"
+#include "temp_dir.hpp"
+
+namespace cartero::config {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::TempDir;
+
+// Writes cert.pem and key.pem next to the config so TLS listeners are valid.
+constexpr std::string_view kTls = "[tls]\ncert = \"cert.pem\"\nkey = \"key.pem\"\n";
+
+Config load_text(const TempDir& dir, const std::string& toml) {
+    dir.write("cert.pem", "certificate");
+    dir.write("key.pem", "key");
+    return load_file(dir.write("cartero.toml", toml));
+}
+
+TEST(LoadFile, EmptyFileGivesDefaultsRelativeToTheFile) {
+    TempDir dir;
+    const Config got = load_text(dir, "");
+    const Config want;
+    EXPECT_EQ(got.source, dir.path() / "cartero.toml");
+    EXPECT_EQ(got.data_dir, dir.path() / "var");
+    EXPECT_EQ(got.hostname, want.hostname);
+    EXPECT_EQ(got.local_domains, want.local_domains);
+    EXPECT_TRUE(got.trusted_networks.empty());
+    EXPECT_TRUE(got.listeners.empty());
+    EXPECT_EQ(got.limits.message_size, want.limits.message_size);
+    EXPECT_EQ(got.delivery.maildir, want.delivery.maildir);
+}
+
+TEST(LoadFile, FullConfig) {
+    TempDir dir;
+    const Config got = load_text(dir, R"(
+hostname = "MX.Example.org"
+data_dir = "/srv/cartero"
+local_domains = ["example.org", "Example.NET"]
+trusted_networks = ["192.0.2.0/24", "2001:db8::/32"]
+
+[[listener]]
+role = "mx"
+address = "0.0.0.0:25"
+
+[[listener]]
+role = "submission"
+address = "[::1]:587"
+
+[[listener]]
+role = "submissions"
+address = "127.0.0.1:0"
+
+[tls]
+cert = "cert.pem"
+key = "key.pem"
+
+[delivery]
+maildir = "/var/mail/{domain}/{localpart}/Maildir"
+retry_initial = "30s"
+retry_max = "2h"
+queue_lifetime = "3d"
+local_concurrency = 8
+
+[limits]
+message_size = "25MiB"
+recipients_per_message = 50
+command_line_length = 4096
+bad_commands = 5
+messages_per_session = 10
+command_timeout = "2m"
+data_timeout = 300
+session_timeout = "1h"
+connections_per_ip = 5
+connections_total = 100
+auth_failures_before_delay = 1
+auth_failure_delay = "250ms"
+auth_failures_before_disconnect = 4
+auth_failure_window = "30m"
+auth_concurrency = 3
+auth_queue = 10
+shutdown_grace = "5s"
+
+[smtp]
+received_auth_user = true
+
+[server]
+io_threads = 2
+
+[log]
+level = "debug"
+file = "log/cartero.log"
+)");
+    EXPECT_EQ(got.hostname, "mx.example.org");
+    EXPECT_EQ(got.data_dir, "/srv/cartero");
+    EXPECT_EQ(got.local_domains, (std::vector<std::string>{"example.org", "example.net"}));
+    EXPECT_EQ(got.trusted_networks, (std::vector<std::string>{"192.0.2.0/24", "2001:db8::/32"}));
+    ASSERT_EQ(got.listeners.size(), 3u);
+    EXPECT_EQ(got.listeners[0].role, ListenerRole::mx);
+    EXPECT_EQ(got.listeners[0].host, "0.0.0.0");
+    EXPECT_EQ(got.listeners[0].port, 25);
+    EXPECT_EQ(got.listeners[1].role, ListenerRole::submission);
+    EXPECT_EQ(got.listeners[1].host, "::1");
+    EXPECT_EQ(got.listeners[2].role, ListenerRole::submissions);
+    EXPECT_EQ(got.listeners[2].port, 0);
+    EXPECT_EQ(got.tls.cert, dir.path() / "cert.pem");
+    EXPECT_EQ(got.tls.key, dir.path() / "key.pem");
+    EXPECT_EQ(got.delivery.maildir, "/var/mail/{domain}/{localpart}/Maildir");
+    EXPECT_EQ(got.delivery.retry_initial, 30s);
+    EXPECT_EQ(got.delivery.retry_max, 2h);
+    EXPECT_EQ(got.delivery.queue_lifetime, 72h);
+    EXPECT_EQ(got.delivery.local_concurrency, 8u);
+    EXPECT_EQ(got.limits.message_size, 25u * 1024 * 1024);
+    EXPECT_EQ(got.limits.recipients_per_message, 50u);
+    EXPECT_EQ(got.limits.command_line_length, 4096u);
+    EXPECT_EQ(got.limits.bad_commands, 5u);
+    EXPECT_EQ(got.limits.messages_per_session, 10u);
+    EXPECT_EQ(got.limits.command_timeout, 120s);
+    EXPECT_EQ(got.limits.data_timeout, 300s);
+    EXPECT_EQ(got.limits.session_timeout, 3600s);
+    EXPECT_EQ(got.limits.connections_per_ip, 5u);
+    EXPECT_EQ(got.limits.connections_total, 100u);
+    EXPECT_EQ(got.limits.auth_failures_before_delay, 1u);
+    EXPECT_EQ(got.limits.auth_failure_delay, 250ms);
+    EXPECT_EQ(got.limits.auth_failures_before_disconnect, 4u);
+    EXPECT_EQ(got.limits.auth_failure_window, 1800s);
+    EXPECT_EQ(got.limits.auth_concurrency, 3u);
+    EXPECT_EQ(got.limits.auth_queue, 10u);
+    EXPECT_EQ(got.limits.shutdown_grace, 5s);
+    EXPECT_TRUE(got.received_header_includes_auth_user);
+    EXPECT_EQ(got.io_threads, 2u);
+    EXPECT_EQ(got.log_level, "debug");
+    EXPECT_EQ(got.log_file, dir.path() / "log" / "cartero.log");
+}
+
+TEST(LoadFile, RelativeDataDirStartsAtTheConfigDirectory) {
+    const struct {
+        std::string value;
+        std::string want_relative_to_dir;  // empty = want the value itself
+    } cases[] = {
+        {"spool", "spool"},
+        {"./a/../spool", "spool"},
+        {"../spool", "../spool"},
+        {"/abs/spool", ""},
+    };
+    for (const auto& c : cases) {
+        TempDir dir;
+        const Config got = load_text(dir, "data_dir = \"" + c.value + "\"\n");
+        const std::filesystem::path want = c.want_relative_to_dir.empty()
+                                               ? std::filesystem::path(c.value)
+                                               : (dir.path() / c.want_relative_to_dir).lexically_normal();
+        EXPECT_EQ(got.data_dir, want) << c.value << ": got " << got.data_dir << ", want " << want;
+    }
+}
+
+std::int64_t command_timeout_s(const Config& c) { return c.limits.command_timeout.count(); }
+std::int64_t auth_failure_delay_ms(const Config& c) { return c.limits.auth_failure_delay.count(); }
+std::int64_t queue_lifetime_s(const Config& c) { return c.delivery.queue_lifetime.count(); }
+std::int64_t message_size(const Config& c) { return static_cast<std::int64_t>(c.limits.message_size); }
+
+TEST(LoadFile, DurationsAndSizes) {
+    const struct {
+        std::string toml;
+        std::int64_t (*read)(const Config&);
+        std::int64_t want;
+    } cases[] = {
+        {"[limits]\ncommand_timeout = 30", command_timeout_s, 30},
+        {"[limits]\ncommand_timeout = \"5m\"", command_timeout_s, 300},
+        {"[limits]\ncommand_timeout = \"2000ms\"", command_timeout_s, 2},
+        {"[limits]\nauth_failure_delay = \"500ms\"", auth_failure_delay_ms, 500},
+        {"[limits]\nauth_failure_delay = 2", auth_failure_delay_ms, 2000},
+        {"[delivery]\nqueue_lifetime = \"5d\"", queue_lifetime_s, 432000},
+        {"[limits]\nmessage_size = 2048", message_size, 2048},
+        {"[limits]\nmessage_size = \"10MB\"", message_size, 10000000},
+        {"[limits]\nmessage_size = \"10MiB\"", message_size, 10485760},
+        {"[limits]\nmessage_size = \"512KiB\"", message_size, 524288},
+    };
+    for (const auto& c : cases) {
+        TempDir dir;
+        const std::int64_t got = c.read(load_text(dir, c.toml));
+        EXPECT_EQ(got, c.want) << c.toml << ": got " << got << ", want " << c.want;
+    }
+}
+
+// Every error names file:line: key: first. want_line 0 means "no line check".
+struct ErrorCase {
+    std::string toml;
+    int want_line;
+    std::string want_key;
+    std::string want_in_message;
+};
+
+void expect_error(const ErrorCase& c) {
+    TempDir dir;
+    const std::string file = (dir.path() / "cartero.toml").string();
+    const std::string want_prefix = file + ":" + std::to_string(c.want_line) + ": " + c.want_key + ": ";
+    try {
+        load_text(dir, c.toml);
+        ADD_FAILURE() << c.toml << "\ngot no error, want " << want_prefix << "..." << c.want_in_message;
+    } catch (const ConfigError& error) {
+        const std::string got = error.what();
+        EXPECT_TRUE(got.starts_with(want_prefix)) << c.toml << "\ngot  " << got << "\nwant " << want_prefix << "...";
+        EXPECT_NE(got.find(c.want_in_message), std::string::npos)
+            << c.toml << "\ngot  " << got << "\nwant it to contain " << c.want_in_message;
+        EXPECT_EQ(got.back(), ')') << "got " << got << ", want it to end with the fix in parentheses";
+    }
+}
+
+TEST(LoadFile, ErrorsNameFileLineAndKey) {
+    const ErrorCase cases[] = {
+        // Syntax.
+        {"hostname = ", 1, "syntax", ""},
+        {"a = 1\na = 2", 2, "syntax", ""},
+        // Unknown keys, with a suggestion for typos.
+        {"hostnme = \"x\"", 1, "hostnme", "unknown key (did you mean hostname?"},
+        {"\n[limits]\nmesage_size = 5", 3, "limits.mesage_size", "did you mean limits.message_size?"},
+        {"[limit]\nmessage_size = 5", 1, "limit", "did you mean limits?"},
+        {"[limits]\nfrobnicate = 1", 2, "limits.frobnicate", "remove it or fix its spelling"},
+        {"[[listener]]\nrole = \"mx\"\naddress = \"127.0.0.1:25\"\nport = 25", 4, "listener.port",
+         "unknown key"},
+        {"[limits.message_size]\nx = 1", 1, "limits.message_size", "is a table"},
+        // Wrong types.
+        {"hostname = 5", 1, "hostname", "is an integer (write a string"},
+        {"[limits]\nmessage_size = true", 2, "limits.message_size", "is a boolean (write a size"},
+        {"[limits]\ncommand_timeout = 1.5", 2, "limits.command_timeout", "is a floating-point number"},
+        {"[smtp]\nreceived_auth_user = \"yes\"", 2, "smtp.received_auth_user", "write true or false"},
+        {"local_domains = \"example.org\"", 1, "local_domains", "is a string (write an array"},
+        {"local_domains = [\"a.org\",\n  5]", 2, "local_domains", "has an integer in the list"},
+        {"limits = 5", 1, "limits", "it is a section"},
+        {"listener = \"x\"", 1, "listener", "write one [[listener]] table"},
+        {"[listener]\nrole = \"mx\"", 1, "listener", "two brackets"},
+        // Bounds and units.
+        {"[limits]\nmessage_size = 10", 2, "limits.message_size",
+         "10B is out of range (use a value from 1KiB to 2GiB)"},
+        {"[limits]\nmessage_size = \"3GiB\"", 2, "limits.message_size", "out of range"},
+        {"[limits]\nmessage_size = \"10 mb\"", 2, "limits.message_size", "is not a size"},
+        {"[limits]\ncommand_line_length = 100", 2, "limits.command_line_length", "out of range"},
+        {"[limits]\nrecipients_per_message = 0", 2, "limits.recipients_per_message", "0 is out of range"},
+        {"[limits]\ncommand_timeout = -5", 2, "limits.command_timeout", "out of range"},
+        {"[limits]\ncommand_timeout = 99999999999999999", 2, "limits.command_timeout", "out of range"},
+        {"[limits]\ncommand_timeout = \"5 minutes\"", 2, "limits.command_timeout", "is not a duration"},
+        {"[limits]\ncommand_timeout = \"1500ms\"", 2, "limits.command_timeout", "not a whole number of seconds"},
+        {"[server]\nio_threads = 5000", 2, "server.io_threads", "out of range"},
+        // Contents.
+        {"hostname = \"mx_1.example.org\"", 1, "hostname", "is not a valid domain name"},
+        {"local_domains = [\"example.org\",\n  \"bad..org\"]", 2, "local_domains",
+         "\"bad..org\" is not a valid domain"},
+        {"trusted_networks = [\"10.0.0.0/8\",\n \"10.0.0.1/8\"]", 2, "trusted_networks",
+         "did you mean \"10.0.0.0/8\"?"},
+        {"trusted_networks = [\"10.0.0.0/33\"]", 1, "trusted_networks", "prefix"},
+        {"[log]\nlevel = \"verbose\"", 2, "log.level", "unknown level \"verbose\""},
+        {"[delivery]\nmaildir = \"{data_dir}/{domain}\"", 2, "delivery.maildir", "has no {localpart}"},
+        {"[delivery]\nmaildir = \"{data_dir}/{user}\"", 2, "delivery.maildir", "unknown placeholder"},
+        {"[delivery]\nmaildir = \"mail/{localpart}\"", 2, "delivery.maildir", "relative path"},
+        // Listeners.
+        {"[[listener]]\nrole = \"relay\"\naddress = \"127.0.0.1:25\"", 2, "listener.role", "unknown role \"relay\""},
+        {"[[listener]]\nrole = \"mx\"\naddress = \"localhost:25\"", 3, "listener.address", "is not an IP address"},
+        {"[[listener]]\nrole = \"mx\"\naddress = \"127.0.0.1:65536\"", 3, "listener.address", "port must be"},
+        {"[[listener]]\nrole = \"mx\"\naddress = \"::1:25\"", 3, "listener.address", "needs brackets"},
+        {"\n[[listener]]\nrole = \"mx\"", 2, "listener.address", "missing in this [[listener]]"},
+        {"[[listener]]\naddress = \"127.0.0.1:25\"", 1, "listener.role", "missing"},
+        {"[[listener]]\nrole = \"mx\"\naddress = \"127.0.0.1:25\"\n[[listener]]\nrole = \"mx\"\naddress = "
+         "\"0.0.0.0:25\"",
+         6, "listener.address", "overlaps listener #1"},
+        // Rules across keys.
+        {"[[listener]]\nrole = \"submissions\"\naddress = \"127.0.0.1:465\"", 1, "listener.role",
+         "role submissions needs TLS"},
+        {"\n\n[[listener]]\nrole = \"submission\"\naddress = \"127.0.0.1:587\"", 3, "listener.role",
+         "role submission needs TLS"},
+        {"[tls]\ncert = \"missing.pem\"\nkey = \"key.pem\"", 2, "tls.cert", "missing.pem does not exist"},
+        {"[tls]\ncert = \"cert.pem\"", 2, "tls.cert", "tls.key is not set"},
+        {"[tls]\ncert = \"cert.pem\"\nkey = \".\"", 3, "tls.key", "not a regular file"},
+        {"[delivery]\nretry_initial = \"2h\"\nretry_max = \"1h\"", 3, "delivery.retry_max",
+         "delivery.retry_initial (2h) is greater than delivery.retry_max (1h)"},
+        {"[delivery]\nretry_initial = \"2h\"", 2, "delivery.retry_initial", "greater than delivery.retry_max"},
+        {"[limits]\ncommand_timeout = \"30m\"\nsession_timeout = \"10m\"", 3, "limits.session_timeout",
+         "greater than"},
+    };
+    for (const ErrorCase& c : cases) {
+        expect_error(c);
+    }
+}
+
+TEST(LoadFile, TlsListenersAreValidWithTls) {
+    TempDir dir;
+    const Config got = load_text(dir, std::string(kTls) +
+                                          "[[listener]]\nrole = \"submissions\"\naddress = \"127.0.0.1:0\"\n"
+                                          "[[listener]]\nrole = \"submission\"\naddress = \"127.0.0.1:0\"\n");
+    EXPECT_EQ(got.listeners.size(), 2u);
+}
+
+TEST(LoadFile, MissingFileIsAConfigError) {
+    TempDir dir;
+    const std::filesystem::path missing = dir.path() / "nope.toml";
+    try {
+        load_file(missing);
+        FAIL() << "got no error for a missing file";
+    } catch (const ConfigError& error) {
+        EXPECT_TRUE(std::string(error.what()).starts_with(missing.string() + ":")) << "got " << error.what();
+    }
+}
+
+}  // namespace
+}  // namespace cartero::config
