@@ -1,9 +1,13 @@
 // Directory: an immutable in-memory snapshot of accounts, aliases and local
 // domains, used on the session path without any I/O. The server reloads it
-// from the AccountStore when the store changes and swaps it atomically.
+// from the AccountStore when the store changes (AccountStore::version()) and
+// swaps it atomically (a shared_ptr<const Directory>).
 //
 // Trust: addresses passed in are untrusted (validated syntax only); lookups are
-// exact-match map lookups on normalised keys, never patterns.
+// exact-match map lookups on normalised keys, never patterns. Open-relay tricks
+// (`user%other@local`, `user!other@local`, `"user@other"@local`) are just local
+// parts that name no user, so they resolve to nothing: cartero never interprets
+// '%', '!' or quotes inside a local part.
 #pragma once
 
 #include <optional>
@@ -11,7 +15,10 @@
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
+
+#include "accounts/address.hpp"
 
 namespace cartero::accounts {
 
@@ -20,35 +27,52 @@ struct Mailbox {
     std::string localpart;  // lower-case
     std::string domain;     // lower-case
     std::string address() const { return localpart + "@" + domain; }
+    friend bool operator==(const Mailbox&, const Mailbox&) = default;
 };
 
 class Directory {
 public:
+    // Alias depth bound: deeper chains are cut (Postfix virtual_alias_recursion_limit
+    // uses 1000; cartero's aliases are hand-written, 10 levels is plenty).
+    static constexpr int max_alias_depth = 10;
+
     Directory() = default;
+    // `aliases` are (source, target) pairs; a source with several targets appears
+    // once per target. All strings are normalised here.
     Directory(std::vector<std::string> local_domains, std::vector<std::string> users,
               std::vector<std::pair<std::string, std::string>> aliases);
 
     bool is_local_domain(std::string_view domain) const;
+    bool is_user(std::string_view address) const;
 
     // The local mailboxes mail to `address` goes to, following aliases (bounded
-    // depth, loops cut). nullopt when the address is in a local domain but names
-    // no user or alias; an alias to a remote address yields no mailbox for it
-    // but appears in remote_targets().
+    // depth, loops cut; an alias that lists its own source delivers to that user,
+    // as Postfix virtual aliases do). nullopt when the address is in a local
+    // domain and leads to no mailbox and no remote target (unknown user, or an
+    // alias whose every target is unknown or a loop). An address outside the
+    // local domains yields an empty list: its mail goes to remote_targets().
     std::optional<std::vector<Mailbox>> resolve(std::string_view address) const;
+    // The non-local addresses mail to `address` is forwarded to: the address itself
+    // when it is not local, or the remote targets its aliases lead to.
     std::vector<std::string> remote_targets(std::string_view address) const;
 
-    // RFC 5321 sender login match: `user` may use `address` as MAIL FROM if it is
-    // the user's own address or an alias that resolves to that user.
+    // RFC 6409 6.1 / Postfix smtpd_sender_login_maps: `user` may use `address` as
+    // MAIL FROM if it is the user's own address or an alias that resolves to
+    // that user (for a group alias, every member may send as the group).
     bool may_send_as(std::string_view user, std::string_view address) const;
 
 private:
+    struct Expansion {
+        std::vector<Mailbox> mailboxes;
+        std::vector<std::string> remote;
+    };
+    Expansion expand(const std::string& address) const;
+    void expand_into(const std::string& address, int depth, std::unordered_set<std::string>& seen,
+                     Expansion& out) const;
+
     std::unordered_set<std::string> domains_;
     std::unordered_set<std::string> users_;
     std::unordered_map<std::string, std::vector<std::string>> aliases_;
 };
-
-// Lower-cases the domain and the local part (cartero treats local parts
-// case-insensitively, as most MTAs do for their own users).
-std::string normalize_address(std::string_view address);
 
 }  // namespace cartero::accounts

@@ -5,13 +5,14 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <mutex>
 #include <chrono>
 #include <cstdio>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
-#include "accounts/store.hpp"
+#include "accounts/sqlite_store.hpp"
 #include "auth/authenticator.hpp"
 #include "delivery/local/maildir.hpp"
 #include "net/server.hpp"
@@ -39,10 +40,21 @@ public:
     }
     DirectoryPtr current() const { return snapshot_.load(); }
 
+    // SIGHUP: local_domains may have changed in the config.
+    void use_domains(std::vector<std::string> local_domains) {
+        std::lock_guard lock(mutex_);
+        domains_ = std::move(local_domains);
+        refresh_locked();
+    }
+
 private:
     void refresh() {
+        std::lock_guard lock(mutex_);
+        refresh_locked();
+    }
+    void refresh_locked() {
         version_ = store_.version();
-        snapshot_.store(std::make_shared<const accounts::Directory>(store_.load_directory(domains_)));
+        snapshot_.store(accounts::load_directory(store_, domains_));
     }
     void watch(std::stop_token stop) {
         while (!stop.stop_requested()) {
@@ -56,6 +68,7 @@ private:
     }
 
     accounts::AccountStore& store_;
+    std::mutex mutex_;  // the watcher thread and SIGHUP both refresh
     std::vector<std::string> domains_;
     std::atomic<DirectoryPtr> snapshot_;
     std::uint64_t version_ = 0;
@@ -95,7 +108,7 @@ std::shared_ptr<const net::Runtime> make_runtime(const config::Config& loaded,
     auto runtime = std::make_shared<net::Runtime>();
     auto config = std::make_shared<const config::Config>(loaded);
     runtime->config = config;
-    runtime->policy = std::make_shared<const policy::SessionRules>(*config, std::move(directory));
+    runtime->policy = std::make_shared<const policy::SessionRules>(std::move(directory));
     if (!config->tls.cert.empty()) runtime->tls = net::make_server_context(config->tls.cert, config->tls.key);
     runtime->trusted = config::NetworkSet::parse(config->trusted_networks);
     return runtime;
@@ -111,21 +124,26 @@ int serve(const GlobalOptions& options) {
     if (embedded && net::ensure_self_signed(config.tls.cert, config.tls.key, config.hostname))
         spdlog::info("generated a self-signed certificate in {}", config.tls.cert.string());
 
-    auto store = accounts::open_sqlite_store(config.data_dir / "accounts.db");
+    auto store = accounts::open_account_store(config.data_dir);
     LiveDirectory directory(*store, config.local_domains);
     auto directory_now = [&directory] { return directory.current(); };
 
     auto spool = spool::open_fs_spool({config.data_dir / "spool"});
-    delivery::local::MaildirCourier courier(config);
+    std::filesystem::create_directories(config::maildir_root(config));
+    delivery::MaildirCourier courier(config::maildir_root(config), [&config](std::string_view localpart, std::string_view domain) {
+        return config::maildir_for(config, localpart, domain);
+    }, config.hostname);
     scheduler::DeliveryQueue queue(*spool, directory_now, courier, config);
     auto recovered = spool->recover();
     if (!recovered.empty()) spdlog::info("recovered {} queued messages from the spool", recovered.size());
     queue.recover(std::move(recovered));
 
-    auth::Authenticator authenticator(*store, config);
+    auth::Authenticator authenticator(*store, auth::AppPasswordKey::load_or_create(config.data_dir), config.limits);
     net::Services services{*spool, queue, authenticator, {}};
     net::Server server(make_runtime(config, directory_now), services, [&] {
-        return make_runtime(load_config(options), directory_now);
+        const config::Config reloaded = load_config(options);
+        directory.use_domains(reloaded.local_domains);
+        return make_runtime(reloaded, directory_now);
     });
     print_banner(config, server.bind(), embedded);
     server.run();

@@ -103,6 +103,10 @@ Config embedded_default(const std::filesystem::path& home);
 // those would let a recipient address choose a path outside its mailbox.
 std::filesystem::path maildir_for(const Config&, std::string_view localpart, std::string_view domain);
 
+// The directory every mailbox of delivery.maildir lies under (the template up
+// to its first {domain} or {localpart}), e.g. "<data_dir>/mail/".
+std::filesystem::path maildir_root(const Config&);
+
 std::string_view to_string(ListenerRole);
 std::optional<ListenerRole> listener_role_from_string(std::string_view);  // "mx", "submission", "submissions"
 

@@ -9,6 +9,7 @@
 // escaped: there is no escaping that keeps both safety and a readable tree.
 #include "config/maildir_template.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "config/config.hpp"
@@ -79,6 +80,24 @@ std::filesystem::path maildir_for(const Config& config, std::string_view localpa
         at += placeholder.size();
     }
     return path;
+}
+
+}  // namespace cartero::config
+
+namespace cartero::config {
+
+// The fixed directory every mailbox lies under: the template expanded up to the
+// last '/' before its first {domain} or {localpart}. Local delivery refuses to
+// follow symlinks below it.
+std::filesystem::path maildir_root(const Config& config) {
+    const std::string_view template_text = config.delivery.maildir;
+    const std::size_t first_variable =
+        std::min(template_text.find("{domain}"), template_text.find("{localpart}"));
+    std::string fixed(template_text.substr(0, first_variable));
+    const std::string data_dir = config.data_dir.string();
+    for (std::size_t at = fixed.find("{data_dir}"); at != std::string::npos; at = fixed.find("{data_dir}"))
+        fixed.replace(at, std::string_view("{data_dir}").size(), data_dir);
+    return std::filesystem::path(fixed.substr(0, fixed.rfind('/') + 1)).lexically_normal();
 }
 
 }  // namespace cartero::config

@@ -1,3 +1,7 @@
+// Reply: the wire form of a server reply (RFC 5321 4.2: "code SP text" on the last
+// line, "code-text" on the others; RFC 2034: the enhanced code after the code).
+//
+// Trust: the text is cartero's own (see reply.hpp); it is split only at '\n'.
 #include "smtp/reply.hpp"
 
 namespace cartero::smtp {

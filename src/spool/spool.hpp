@@ -9,6 +9,7 @@
 // octets stored verbatim and never interpreted by the spool.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -64,8 +65,17 @@ public:
 
 struct FsSpoolOptions {
     std::filesystem::path directory;      // data_dir/spool
+    // A segment file is closed and a new one started once it holds this many
+    // octets (docs/queue.md). Smaller means faster reclaiming of disk space,
+    // larger means fewer file creations (each costs a directory fsync).
+    std::uint64_t segment_size = 64 * 1024 * 1024;
+    // How long DONE marks may wait for a commit batch to share its sync before
+    // they get a sync of their own (they are lazily durable by contract).
+    std::chrono::milliseconds done_linger{100};
 };
 
+// Creates the directory if needed and takes its lock (one process per spool).
+// Throws std::system_error when the directory cannot be used: a startup error.
 std::unique_ptr<Spool> open_fs_spool(const FsSpoolOptions& options);
 std::unique_ptr<Spool> make_memory_spool();
 

@@ -1,0 +1,16 @@
+// load_directory: one snapshot builder for every AccountStore implementation.
+#include "accounts/store.hpp"
+
+namespace cartero::accounts {
+
+std::shared_ptr<const Directory> load_directory(const AccountStore& store,
+                                                const std::vector<std::string>& local_domains) {
+    std::vector<std::string> users;
+    for (auto& user : store.list_users()) users.push_back(std::move(user.address));
+    std::vector<std::pair<std::string, std::string>> aliases;
+    for (const auto& alias : store.list_aliases())
+        for (const auto& target : alias.targets) aliases.emplace_back(alias.source, target);
+    return std::make_shared<const Directory>(local_domains, std::move(users), std::move(aliases));
+}
+
+}  // namespace cartero::accounts

@@ -1,0 +1,75 @@
+// SessionRules: each check is a small function returning the refusal or
+// nullopt; check_mail/check_rcpt run them in the documented order. The reply
+// texts are the contract in .notes/replies.md (Postfix wording, so operators and
+// client diagnostics recognise them).
+#include "policy/session_rules.hpp"
+
+#include <initializer_list>
+
+namespace cartero::policy {
+namespace {
+
+using accounts::Directory;
+using smtp::Address;
+using smtp::Reply;
+using smtp::SessionFacts;
+using Refusal = std::optional<Reply>;
+
+bool is_submission(const SessionFacts& facts) { return facts.role != smtp::Role::mx; }
+
+std::string bracketed(const Address& address) { return "<" + address.str() + ">"; }
+
+Refusal null_sender_only_on_mx(const SessionFacts& facts, const Address& sender) {
+    if (!is_submission(facts) || !sender.null()) return std::nullopt;
+    return smtp::make_reply(553, "5.7.1", "<>: Sender address rejected: null sender not allowed for submission");
+}
+
+// The session already demands AUTH before MAIL on submission; an empty user
+// here still fails closed rather than letting anyone send as anyone.
+Refusal sender_owned_by_user(const SessionFacts& facts, const Address& sender, const Directory& directory) {
+    if (!is_submission(facts) || sender.null()) return std::nullopt;
+    if (facts.auth_user.empty()) return smtp::make_reply(530, "5.7.0", "Authentication required");
+    if (directory.may_send_as(facts.auth_user, sender.str())) return std::nullopt;
+    return smtp::make_reply(553, "5.7.1",
+                            bracketed(sender) + ": Sender address rejected: not owned by user " + facts.auth_user);
+}
+
+// RFC 5321 4.5.1: "<Postmaster>" without a domain MUST be accepted. smtp/ hands it
+// over as {postmaster, ""}; delivery maps it to a local postmaster.
+bool is_bare_postmaster(const Address& recipient) {
+    return recipient.domain.empty() && accounts::normalize_address(recipient.local) == "postmaster";
+}
+
+Refusal recipient_known(const Address& recipient, const Directory& directory) {
+    if (!directory.is_local_domain(recipient.domain) || directory.resolve(recipient.str())) return std::nullopt;
+    return smtp::make_reply(550, "5.1.1",
+                            bracketed(recipient) + ": Recipient address rejected: User unknown in local recipient table");
+}
+
+Refusal relay_permitted(const SessionFacts& facts, const Address& recipient, const Directory& directory) {
+    if (directory.is_local_domain(recipient.domain)) return std::nullopt;
+    if (!facts.auth_user.empty() || (facts.peer != nullptr && facts.peer->trusted)) return std::nullopt;
+    return smtp::make_reply(554, "5.7.1", bracketed(recipient) + ": Relay access denied");
+}
+
+Refusal first_refusal(std::initializer_list<Refusal> checks) {
+    for (const auto& refusal : checks)
+        if (refusal) return refusal;
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<Reply> SessionRules::check_mail(const SessionFacts& facts, const Address& sender) const {
+    const auto directory = directory_();
+    return first_refusal({null_sender_only_on_mx(facts, sender), sender_owned_by_user(facts, sender, *directory)});
+}
+
+std::optional<Reply> SessionRules::check_rcpt(const SessionFacts& facts, const Address& /*sender*/,
+                                              const Address& recipient) const {
+    if (is_bare_postmaster(recipient)) return std::nullopt;
+    const auto directory = directory_();
+    return first_refusal({recipient_known(recipient, *directory), relay_permitted(facts, recipient, *directory)});
+}
+
+}  // namespace cartero::policy

@@ -1,0 +1,93 @@
+// Replies: the texts of .notes/replies.md; see replies.hpp.
+#include "smtp/replies.hpp"
+
+#include <string>
+
+namespace cartero::smtp::replies {
+
+namespace {
+
+std::string with_host(std::string_view hostname, std::string_view text) {
+    return std::string(hostname) + " " + std::string(text);
+}
+
+}  // namespace
+
+Reply greeting(std::string_view hostname) { return make_reply(220, "", with_host(hostname, "ESMTP cartero")); }
+
+Reply ehlo(std::string_view hostname, const std::vector<std::string>& extensions) {
+    std::string text(hostname);
+    for (const auto& extension : extensions) text += "\n" + extension;
+    return make_reply(250, "", text);
+}
+
+Reply helo(std::string_view hostname) { return make_reply(250, "", hostname); }
+Reply ok() { return make_reply(250, "2.0.0", "Ok"); }
+Reply bye() { return make_reply(221, "2.0.0", "Bye"); }
+Reply too_many_errors(std::string_view h) { return make_reply(421, "4.7.0", with_host(h, "Error: too many errors")); }
+Reply timeout(std::string_view h) { return make_reply(421, "4.4.2", with_host(h, "Error: timeout exceeded")); }
+Reply shutting_down(std::string_view h) { return make_reply(421, "4.3.2", with_host(h, "Service shutting down")); }
+
+Reply syntax(std::string_view usage) { return make_reply(501, "5.5.4", "Syntax: " + std::string(usage)); }
+Reply need_helo() { return make_reply(503, "5.5.1", "Error: send HELO/EHLO first"); }
+Reply unknown_command() { return make_reply(502, "5.5.2", "Error: command not recognized"); }
+Reply line_too_long() { return make_reply(500, "5.5.2", "Error: line too long"); }
+Reply nul_in_command() { return make_reply(500, "5.5.2", "Error: NUL character in command"); }
+Reply transaction_in_progress() { return make_reply(503, "5.5.1", "Error: MAIL transaction in progress"); }
+// RFC 3030 2: DATA (or MAIL/RCPT) inside a BDAT transaction is a bad sequence.
+Reply bdat_in_progress() { return make_reply(503, "5.5.1", "Error: BDAT transaction in progress, send RSET"); }
+Reply vrfy() { return make_reply(252, "2.0.0", "Cannot VRFY user, but will accept message and attempt delivery"); }
+Reply expn_disabled() { return make_reply(502, "5.5.1", "Error: EXPN not supported"); }
+Reply help() { return make_reply(214, "2.0.0", "See RFC 5321 and https://cartero/docs"); }
+
+Reply tls_ready() { return make_reply(220, "2.0.0", "Ready to start TLS"); }
+Reply tls_already_active() { return make_reply(503, "5.5.1", "Error: TLS already active"); }
+Reply tls_unavailable() { return make_reply(454, "4.7.0", "TLS not available"); }
+Reply starttls_first() { return make_reply(530, "5.7.0", "Must issue a STARTTLS command first"); }
+
+Reply auth_required() { return make_reply(530, "5.7.0", "Authentication required"); }
+Reply auth_not_enabled() { return make_reply(503, "5.5.1", "Error: authentication not enabled"); }
+Reply auth_needs_tls() {
+    return make_reply(538, "5.7.11", "Encryption required for requested authentication mechanism");
+}
+Reply already_authenticated() { return make_reply(503, "5.5.1", "Error: already authenticated"); }
+Reply unknown_mechanism() { return make_reply(504, "5.5.4", "Unrecognized authentication type"); }
+Reply auth_challenge(std::string_view base64_prompt) { return make_reply(334, "", base64_prompt); }
+Reply auth_aborted() { return make_reply(501, "5.7.0", "Authentication aborted"); }
+Reply auth_ok() { return make_reply(235, "2.7.0", "Authentication successful"); }
+Reply auth_failed() { return make_reply(535, "5.7.8", "Error: authentication failed"); }
+Reply app_password_required() { return make_reply(534, "5.7.9", "Application-specific password required"); }
+Reply auth_malformed() { return make_reply(501, "5.5.2", "Error: invalid authentication data"); }
+Reply auth_temporary() { return make_reply(454, "4.7.0", "Temporary authentication failure"); }
+Reply auth_throttled(std::string_view h) {
+    return make_reply(421, "4.7.0", with_host(h, "Error: too many authentication failures"));
+}
+
+Reply bad_sender() { return make_reply(501, "5.1.7", "Bad sender address syntax"); }
+Reply nested_mail() { return make_reply(503, "5.5.1", "Error: nested MAIL command"); }
+Reply size_over_limit() { return make_reply(552, "5.3.4", "Message size exceeds fixed limit"); }
+Reply unsupported_parameter(std::string_view keyword) {
+    return make_reply(555, "5.5.4", "Unsupported parameter: " + std::string(keyword));
+}
+Reply smtputf8_required() { return make_reply(553, "5.6.7", "SMTPUTF8 is required for a non-ASCII address"); }
+Reply too_many_messages() { return make_reply(452, "4.5.3", "Error: too many messages in this session"); }
+Reply sender_ok() { return make_reply(250, "2.1.0", "Ok"); }
+Reply need_mail() { return make_reply(503, "5.5.1", "Error: need MAIL command"); }
+Reply bad_recipient() { return make_reply(501, "5.1.3", "Bad recipient address syntax"); }
+Reply too_many_recipients() { return make_reply(452, "4.5.3", "Error: too many recipients"); }
+Reply recipient_ok() { return make_reply(250, "2.1.5", "Ok"); }
+
+Reply need_rcpt() { return make_reply(503, "5.5.1", "Error: need RCPT command"); }
+Reply start_data() { return make_reply(354, "", "End data with <CR><LF>.<CR><LF>"); }
+Reply queued(std::string_view queue_id) { return make_reply(250, "2.0.0", "Ok: queued as " + std::string(queue_id)); }
+Reply message_too_big() { return make_reply(552, "5.3.4", "Message size exceeds fixed maximum message size"); }
+Reply bare_line_ending() {
+    return make_reply(550, "5.6.0",
+                      "Message contains a bare CR or LF: lines must end with CRLF (RFC 5321 2.3.8)");
+}
+Reply nul_in_message() { return make_reply(550, "5.6.0", "Message contains NUL characters"); }
+Reply chunk_received(std::uint64_t octets) {
+    return make_reply(250, "2.0.0", std::to_string(octets) + " octets received");
+}
+
+}  // namespace cartero::smtp::replies

@@ -1,0 +1,86 @@
+// Spool records: the typed, checksummed units of the segment log (docs/queue.md).
+//
+//   offset 0  magic    u32  "CRT1" — zero here means the end of the log (preallocated space)
+//          4  type     u8   segment | message | done
+//          5  reserved 3 bytes, zero
+//          8  length   u32  payload octets
+//         12  crc      u32  CRC-32C over nonce, bytes 4..11, payload
+//         16  payload, then zero padding to a multiple of 8 (so a scan can resynchronise)
+//
+// All integers little-endian. The nonce is a random number chosen each time the
+// spool is opened and stored in every segment's first record; seeding the
+// checksum with it means bytes an attacker placed inside a message body cannot
+// pass for a record when a damaged segment is scanned for survivors.
+//
+// Trust: encoding takes validated envelopes and untrusted message octets, which
+// are stored verbatim and never interpreted. Decoding reads our own files but is
+// bounds-checked as if hostile (a damaged disk is hostile enough). Pure: no I/O.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "spool/spool.hpp"
+
+namespace cartero::spool::record {
+
+enum class Type : std::uint8_t { segment = 1, message = 2, done = 3 };
+
+inline constexpr std::uint32_t magic = 0x31545243;  // "CRT1" in file order
+inline constexpr std::size_t header_size = 16;
+inline constexpr std::size_t alignment = 8;
+// A payload larger than this is damage, not a message (limits.message_size is far below).
+inline constexpr std::uint32_t max_payload = 1u << 31;
+
+// The octets of padding that follow a payload of `payload_size`.
+std::size_t padding_for(std::size_t payload_size);
+
+// A MESSAGE record split in two so the message data is never copied: `head` is
+// header + envelope fields, then `data` verbatim, then `padding` zero octets.
+struct EncodedMessage {
+    std::string head;
+    std::shared_ptr<const std::string> data;
+    std::size_t padding = 0;
+    std::size_t size() const { return head.size() + data->size() + padding; }
+};
+
+std::string encode_segment(std::uint64_t sequence, std::uint64_t nonce);
+EncodedMessage encode_message(const std::string& id, const Envelope& envelope, const std::vector<bool>& done,
+                              std::shared_ptr<const std::string> data, std::uint64_t nonce);
+std::string encode_done(const std::string& id, std::uint32_t index, std::uint64_t nonce);
+
+// What sits at one offset of a segment.
+struct View {
+    enum class Status { valid, invalid };
+    Status status = Status::invalid;
+    Type type = Type::segment;
+    std::string_view payload;
+    std::size_t next = 0;  // offset after the record and its padding
+};
+
+// Reads and verifies the record at `offset` of `segment` with `nonce`.
+View read_at(std::string_view segment, std::size_t offset, std::uint64_t nonce);
+
+// The first offset after `offset` (aligned) holding a valid record, if any.
+std::optional<std::size_t> resynchronise(std::string_view segment, std::size_t offset, std::uint64_t nonce);
+
+struct SegmentHeader {
+    std::uint64_t sequence = 0;
+    std::uint64_t nonce = 0;
+};
+std::optional<SegmentHeader> decode_segment(std::string_view payload);
+
+struct Done {
+    std::string id;
+    std::uint32_t index = 0;
+};
+std::optional<Done> decode_done(std::string_view payload);
+
+// The message with its done bits and a private copy of the data.
+std::optional<QueuedMessage> decode_message(std::string_view payload);
+
+}  // namespace cartero::spool::record

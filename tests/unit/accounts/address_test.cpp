@@ -1,0 +1,60 @@
+// Account address rules: normalisation, syntax, local-domain membership.
+#include "accounts/address.hpp"
+
+#include <gtest/gtest.h>
+
+namespace cartero::accounts {
+namespace {
+
+TEST(NormalizeAddress, FoldsAsciiOnly) {
+    struct Case { std::string in, want; };
+    const Case cases[] = {
+        {"Alice@Example.COM", "alice@example.com"},
+        {"alice@example.com", "alice@example.com"},
+        {"\"Quoted\"@Example.com", "\"quoted\"@example.com"},
+        {"J\xC3\x96RG@example.com", "j\xC3\x96rg@example.com"},  // UTF-8 octets kept as sent
+    };
+    for (const auto& c : cases) {
+        const auto got = normalize_address(c.in);
+        EXPECT_EQ(got, c.want) << "normalize_address(" << c.in << "): got " << got << ", want " << c.want;
+    }
+}
+
+TEST(DomainOf, SplitsAtLastAt) {
+    EXPECT_EQ(domain_of("\"a@b\"@example.com"), "example.com");
+    EXPECT_EQ(domain_of("no-at-sign"), "");
+}
+
+TEST(AddressProblem, AcceptsAndRefuses) {
+    struct Case { std::string in; bool ok; };
+    const Case cases[] = {
+        {"alice@example.com", true},
+        {"a.b+tag@example.com", true},
+        {"alice", false},
+        {"@example.com", false},
+        {"alice@", false},
+        {"a@b@example.com", false},
+        {"al ice@example.com", false},
+        {"\"alice\"@example.com", false},
+        {"alice@exa\nmple.com", false},
+        {std::string(65, 'a') + "@example.com", false},
+        {"alice@" + std::string(256, 'd'), false},
+    };
+    for (const auto& c : cases) {
+        const auto problem = address_problem(c.in);
+        EXPECT_EQ(!problem.has_value(), c.ok)
+            << "address_problem(" << c.in << "): got " << problem.value_or("ok") << ", want " << (c.ok ? "ok" : "a problem");
+    }
+}
+
+TEST(LocalAddressProblem, NamesTheConfigKey) {
+    const std::vector<std::string> local = {"Example.com"};
+    EXPECT_FALSE(local_address_problem("alice@EXAMPLE.com", local));
+    const auto problem = local_address_problem("alice@other.org", local);
+    ASSERT_TRUE(problem);
+    EXPECT_NE(problem->find("local_domains"), std::string::npos) << "got " << *problem;
+    EXPECT_NE(problem->find("other.org"), std::string::npos) << "got " << *problem;
+}
+
+}  // namespace
+}  // namespace cartero::accounts

@@ -1,0 +1,131 @@
+// SessionRules: sender ownership on submission, null sender, unknown local
+// recipients, relay control and the classic open-relay address tricks.
+#include "policy/session_rules.hpp"
+
+#include <gtest/gtest.h>
+
+namespace cartero::policy {
+namespace {
+
+using smtp::Address;
+using smtp::Role;
+
+std::shared_ptr<const accounts::Directory> directory() {
+    static const auto snapshot = std::make_shared<const accounts::Directory>(
+        std::vector<std::string>{"example.com"},
+        std::vector<std::string>{"alice@example.com", "bob@example.com"},
+        std::vector<std::pair<std::string, std::string>>{{"sales@example.com", "alice@example.com"},
+                                                         {"fwd@example.com", "carol@example.org"}});
+    return snapshot;
+}
+
+std::string show(const std::optional<smtp::Reply>& reply) {
+    return reply ? std::to_string(reply->code) + " " + reply->enhanced + " " + reply->text : "accept";
+}
+
+Address address(const std::string& text) {
+    if (text.empty()) return Address{};
+    const auto at = text.rfind('@');
+    if (at == std::string::npos) return Address{text, ""};  // "<Postmaster>" as smtp/ parses it
+    return Address{text.substr(0, at), text.substr(at + 1)};
+}
+
+struct Session {
+    Role role;
+    std::string auth_user;
+    bool trusted = false;
+};
+
+smtp::SessionFacts facts_for(const Session& session, const smtp::PeerInfo& peer) {
+    smtp::SessionFacts facts;
+    facts.role = session.role;
+    facts.peer = &peer;
+    facts.auth_user = session.auth_user;
+    return facts;
+}
+
+TEST(SessionRulesMail, Table) {
+    const SessionRules rules(directory);
+    struct Case { Session session; std::string sender; std::string want; };
+    const Case cases[] = {
+        {{Role::mx, ""}, "anyone@elsewhere.org", "accept"},
+        {{Role::mx, ""}, "", "accept"},  // bounces arrive on mx
+        {{Role::mx, ""}, "alice@example.com", "accept"},
+        {{Role::submission, "alice@example.com"}, "alice@example.com", "accept"},
+        {{Role::submissions, "alice@example.com"}, "Alice@Example.COM", "accept"},
+        {{Role::submission, "alice@example.com"}, "sales@example.com", "accept"},
+        {{Role::submission, "bob@example.com"}, "sales@example.com",
+         "553 5.7.1 <sales@example.com>: Sender address rejected: not owned by user bob@example.com"},
+        {{Role::submission, "bob@example.com"}, "alice@example.com",
+         "553 5.7.1 <alice@example.com>: Sender address rejected: not owned by user bob@example.com"},
+        {{Role::submissions, "alice@example.com"}, "alice@elsewhere.org",
+         "553 5.7.1 <alice@elsewhere.org>: Sender address rejected: not owned by user alice@example.com"},
+        {{Role::submission, "alice@example.com"}, "fwd@example.com",
+         "553 5.7.1 <fwd@example.com>: Sender address rejected: not owned by user alice@example.com"},
+        {{Role::submission, "alice@example.com"}, "",
+         "553 5.7.1 <>: Sender address rejected: null sender not allowed for submission"},
+        {{Role::submissions, ""}, "alice@example.com", "530 5.7.0 Authentication required"},
+    };
+    for (const auto& c : cases) {
+        const smtp::PeerInfo peer{"192.0.2.1", 40000, c.session.trusted};
+        const auto got = show(rules.check_mail(facts_for(c.session, peer), address(c.sender)));
+        EXPECT_EQ(got, c.want) << "MAIL FROM:<" << c.sender << "> as '" << c.session.auth_user << "': got " << got
+                               << ", want " << c.want;
+    }
+}
+
+TEST(SessionRulesRcpt, Table) {
+    const SessionRules rules(directory);
+    const std::string relay = ": Relay access denied";
+    const std::string unknown = ": Recipient address rejected: User unknown in local recipient table";
+    struct Case { Session session; std::string recipient; std::string want; };
+    const Case cases[] = {
+        {{Role::mx, ""}, "alice@example.com", "accept"},
+        {{Role::mx, ""}, "ALICE@EXAMPLE.COM", "accept"},
+        {{Role::mx, ""}, "sales@example.com", "accept"},
+        {{Role::mx, ""}, "fwd@example.com", "accept"},  // alias to a remote address: ours to forward
+        {{Role::mx, ""}, "nobody@example.com", "550 5.1.1 <nobody@example.com>" + unknown},
+        {{Role::mx, ""}, "carol@example.org", "554 5.7.1 <carol@example.org>" + relay},
+        {{Role::mx, "", true}, "carol@example.org", "accept"},  // trusted_networks
+        {{Role::submission, "alice@example.com"}, "carol@example.org", "accept"},
+        {{Role::submission, "alice@example.com"}, "nobody@example.com", "550 5.1.1 <nobody@example.com>" + unknown},
+        // Open-relay tricks (Postfix SMTPD_ACCESS_README "dangerous" forms): local, never relayed.
+        {{Role::mx, ""}, "user%example.org@example.com", "550 5.1.1 <user%example.org@example.com>" + unknown},
+        {{Role::mx, ""}, "user!example.org@example.com", "550 5.1.1 <user!example.org@example.com>" + unknown},
+        {{Role::mx, ""}, "example.org!user@example.com", "550 5.1.1 <example.org!user@example.com>" + unknown},
+        {{Role::mx, ""}, "\"user@example.org\"@example.com",
+         "550 5.1.1 <\"user@example.org\"@example.com>" + unknown},
+        // `@example.com:user@example.org`: smtp/ drops the source route, policy sees user@example.org.
+        {{Role::mx, ""}, "user@example.org", "554 5.7.1 <user@example.org>" + relay},
+        // An address literal is not a local domain.
+        {{Role::mx, ""}, "user@[127.0.0.1]", "554 5.7.1 <user@[127.0.0.1]>" + relay},
+        {{Role::submission, "alice@example.com"}, "user@[127.0.0.1]", "accept"},
+        // RFC 5321 4.5.1: <Postmaster> without a domain MUST be accepted, from anyone.
+        {{Role::mx, ""}, "postmaster", "accept"},
+        {{Role::mx, ""}, "PostMaster", "accept"},
+        {{Role::mx, ""}, "root", "554 5.7.1 <root>" + relay},  // smtp/ never sends this; fail closed
+    };
+    for (const auto& c : cases) {
+        const smtp::PeerInfo peer{"192.0.2.1", 40000, c.session.trusted};
+        const auto got = show(rules.check_rcpt(facts_for(c.session, peer), Address{}, address(c.recipient)));
+        EXPECT_EQ(got, c.want) << "RCPT TO:<" << c.recipient << ">: got " << got << ", want " << c.want;
+    }
+}
+
+// A reload swaps the snapshot: the next RCPT sees the new user.
+TEST(SessionRules, UsesTheCurrentDirectory) {
+    using Aliases = std::vector<std::pair<std::string, std::string>>;
+    std::shared_ptr<const accounts::Directory> current = std::make_shared<const accounts::Directory>(
+        std::vector<std::string>{"example.com"}, std::vector<std::string>{}, Aliases{});
+    const SessionRules rules([&] { return current; });
+    const smtp::PeerInfo peer{"192.0.2.1", 40000, false};
+    const auto facts = facts_for({Role::mx, ""}, peer);
+    EXPECT_TRUE(rules.check_rcpt(facts, Address{}, address("new@example.com")));
+    current = std::make_shared<const accounts::Directory>(std::vector<std::string>{"example.com"},
+                                                          std::vector<std::string>{"new@example.com"},
+                                                          Aliases{});
+    EXPECT_FALSE(rules.check_rcpt(facts, Address{}, address("new@example.com")));
+}
+
+}  // namespace
+}  // namespace cartero::policy
