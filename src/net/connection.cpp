@@ -24,11 +24,6 @@ namespace {
 // After a deadline passed, the 421 and the TLS close get this long.
 constexpr auto farewell_time = std::chrono::seconds(5);
 
-// Reads land here and are copied by feed() at once, before this thread runs
-// anything else, so one buffer per I/O thread serves every connection on it
-// (memory per idle connection matters: issue 3).
-thread_local std::array<char, 16 * 1024> read_buffer;
-
 spool::Envelope to_spool(const smtp::Envelope& envelope, const std::string& auth_user) {
     spool::Envelope out;
     out.sender = envelope.sender.str();
@@ -156,10 +151,9 @@ asio::awaitable<bool> Connection::perform(smtp::ServerSession& session, smtp::Re
         session.shutting_down();
         co_return true;
     }
-    auto [ec, n] = co_await transport_.read_some(read_buffer.data(), read_buffer.size(),
-                                                  read_deadline(session.state()));
+    auto [ec, n] = co_await transport_.read_some(input_.data(), input_.size(), read_deadline(session.state()));
     if (!ec) {
-        session.feed(std::string_view(read_buffer.data(), n));
+        session.feed(std::string_view(input_.data(), n));
     } else if (ec == asio::error::timed_out) {
         spdlog::info("{}: timeout in state {} from [{}]", id_, smtp::to_string(session.state()), peer_.ip);
         session.timed_out();

@@ -28,7 +28,8 @@ TOKEN_RE = re.compile(rb"X-Durability-Token: (d[0-9a-f]+)\r\n")
 
 
 class Ledger:
-    def __init__(self):
+    def __init__(self, total: int = TOTAL):
+        self.total = total
         self.lock = threading.Lock()
         self.next = 0
         self.sent: dict[str, bytes] = {}          # token -> message bytes
@@ -39,7 +40,7 @@ class Ledger:
 
     def take(self) -> str | None:
         with self.lock:
-            if self.next >= TOTAL:
+            if self.next >= self.total:
                 return None
             self.next += 1
             return f"d{self.next:06d}{os.urandom(4).hex()}"
@@ -127,6 +128,38 @@ def scan(srv: h.Server) -> tuple[dict[str, int], dict[str, list[bytes]], list[Pa
 
 
 class DurabilityTest(unittest.TestCase):
+    def test_concurrent_sessions_do_not_mix(self):
+        """No kill: 20 concurrent sessions, 600 messages; each lands once, byte for byte, and no
+        session ever sees another's bytes (replies stay in step with commands)."""
+        with h.Server(users={BOB: "bob-pw-1234"}, roles=("mx",), name="concurrent",
+                      config={"limits": {"connections_per_ip": 200}}) as srv:
+            ledger = Ledger(total=600)
+            stop = threading.Event()
+            threads = [threading.Thread(target=worker, args=(srv, ledger, stop, i), daemon=True)
+                       for i in range(THREADS)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(120)
+            stop.set()
+            self.assertEqual(ledger.refused, {}, "replies out of step or refused: sessions mixed?")
+            self.assertEqual(sorted(ledger.uncertain), [], "connections broke without a kill")
+            self.assertEqual(len(ledger.acked), 600)
+            deadline = time.monotonic() + 60
+            while True:
+                counts, bodies, unparsable = scan(srv)
+                if all(t in counts for t in ledger.acked) or time.monotonic() > deadline:
+                    break
+                time.sleep(0.3)
+            time.sleep(0.5)
+            counts, bodies, unparsable = scan(srv)
+            corrupt = [t for t, bs in bodies.items() if t in ledger.sent and any(b != ledger.sent[t] for b in bs)]
+            self.assertEqual(corrupt, [], f"{len(corrupt)} messages stored with bytes from elsewhere, e.g. "
+                             f"{bodies[corrupt[0]][0][:200] if corrupt else b''!r}")
+            self.assertEqual([t for t in ledger.acked if t not in counts], [], "accepted messages missing")
+            self.assertEqual({t: n for t, n in counts.items() if n > 1}, {}, "duplicates without a crash")
+            self.assertEqual(unparsable, [])
+
     def test_kill9_mid_stream_loses_nothing(self):
         with h.Server(users={BOB: "bob-pw-1234"}, roles=("mx",), name="durable",
                       config={"limits": {"connections_per_ip": 200, "messages_per_session": 100000}}) as srv:
@@ -188,6 +221,11 @@ class DurabilityTest(unittest.TestCase):
                   flush=True)
             if dups:
                 print(f"duplicates (token: copies): {dict(list(dups.items())[:20])}", flush=True)
+            if ledger.refused:
+                print(f"refused (token: reply): {dict(list(ledger.refused.items())[:10])}", flush=True)
+            if corrupt:
+                t = corrupt[0]
+                print(f"corrupt e.g. {t}: sent {ledger.sent[t][:300]!r}\n stored {bodies[t][0][:300]!r}", flush=True)
             self.assertEqual(missing, [], f"{len(missing)} acknowledged messages lost, e.g. "
                              f"{[(t, acked[t]) for t in missing[:10]]}\nlog tail:\n{srv.log_tail(40)}")
             self.assertEqual(corrupt, [], "delivered bytes differ from what was sent")

@@ -215,6 +215,8 @@ class TimeoutsTest(unittest.TestCase):
                 self.assertEqual((r.code, r.enhanced), (421, "4.4.2"), r)
 
     def test_data_timeout(self):
+        """limits.data_timeout bounds the whole DATA phase (config.hpp), so a client trickling
+        a line every 0.3 s cannot hold a session open until session_timeout."""
         cfg = {"limits": {"command_timeout": "10s", "data_timeout": "2s"}}
         with h.Server(config=cfg, users={BOB: "bob-pw-1234"}, name="datato") as srv:
             with mx_session(srv) as c:
@@ -236,8 +238,24 @@ class TimeoutsTest(unittest.TestCase):
                 self.assertTrue(got.startswith(b"421 4.4.2"), got)
                 self.assertLess(time.monotonic() - t0, 6)
 
+    def test_data_idle_timeout(self):
+        cfg = {"limits": {"command_timeout": "10s", "data_timeout": "2s"}}
+        with h.Server(config=cfg, users={BOB: "bob-pw-1234"}, name="dataidle") as srv:
+            with mx_session(srv) as c:
+                c.cmd("MAIL FROM:<x@remote.test>")
+                c.cmd(f"RCPT TO:<{BOB}>")
+                self.assertEqual(c.cmd("DATA").code, 354)
+                c.send(b"Subject: half a message\r\n")
+                t0 = time.monotonic()
+                r = c.reply(8)
+                self.assertEqual((r.code, r.enhanced), (421, "4.4.2"), r)
+                self.assertGreater(time.monotonic() - t0, 1.5)
+                c.expect_closed(5)
+            time.sleep(0.3)
+            self.assertEqual(srv.maildir_messages(BOB), [], "a timed-out DATA was delivered")
+
     def test_session_timeout(self):
-        cfg = {"limits": {"command_timeout": "10s", "session_timeout": "2s"}}
+        cfg = {"limits": {"command_timeout": "2s", "data_timeout": "2s", "session_timeout": "3s"}}
         with h.Server(config=cfg, name="sessto") as srv:
             with mx_session(srv) as c:
                 t0 = time.monotonic()
@@ -252,7 +270,8 @@ class TimeoutsTest(unittest.TestCase):
                     time.sleep(0.2)
                 self.assertIsNotNone(r)
                 self.assertEqual((r.code, r.enhanced), (421, "4.4.2"), r)
-                self.assertLess(time.monotonic() - t0, 5)
+                self.assertGreater(time.monotonic() - t0, 2.0, "session ended before session_timeout")
+                self.assertLess(time.monotonic() - t0, 6)
 
     def test_slow_client_within_limits_works(self):
         cfg = {"limits": {"command_timeout": "5s"}}
@@ -285,6 +304,7 @@ class ConnectionsPerIpTest(unittest.TestCase):
     def test_connections_per_ip(self):
         with h.Server(config={"limits": {"connections_per_ip": 3}}, name="conns") as srv:
             held = []
+            time.sleep(0.5)   # let the server see the harness's readiness probes close
             try:
                 for _ in range(3):
                     c = srv.raw("mx")

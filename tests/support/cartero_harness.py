@@ -856,6 +856,9 @@ def check_delivered(tc, srv: Server, rcpt: str, sent: bytes, token: str, sender:
         tc.assertIn(qid, d.received, f"queue ID {qid} not in Received: {d.received}")
     if kind:
         tc.assertRegex(d.received, rf"\bwith {kind}\b", f"want 'with {kind}' in Received")
+        if kind.startswith("ESMTPS"):
+            # issue 2 section 3: the TLS version (and cipher) are recorded
+            tc.assertRegex(d.received, r"TLSv1\.[23]", f"no TLS version in Received: {d.received}")
     tc.assertFalse(re.search(rb"(?<!\r)\n", d.raw), "stored message has a bare LF")
     return d
 
@@ -865,8 +868,21 @@ def data_dir_contains(srv: Server, needle: bytes) -> list[Path]:
     hits = []
     for p in srv.data_dir.rglob("*"):
         try:
-            if p.is_file() and p.stat().st_size < 64 << 20 and needle in p.read_bytes():
+            if p.is_file() and _file_contains(p, needle):
                 hits.append(p)
         except OSError:
             pass
     return hits
+
+
+def _file_contains(path: Path, needle: bytes, chunk: int = 4 << 20) -> bool:
+    """Streams the file (spool segments may be large and preallocated)."""
+    tail = b""
+    with open(path, "rb") as f:
+        while True:
+            block = f.read(chunk)
+            if not block:
+                return False
+            if needle in tail + block:
+                return True
+            tail = block[-(len(needle) - 1):] if len(needle) > 1 else b""
