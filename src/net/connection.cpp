@@ -130,10 +130,13 @@ void Connection::request_shutdown() {
 }
 
 Clock::time_point Connection::read_deadline(smtp::State state) const {
-    const config::Limits& limits = runtime_->config->limits;
-    const bool in_data = state == smtp::State::data || state == smtp::State::bdat;
-    const auto step = Clock::now() + (in_data ? limits.data_timeout : limits.command_timeout);
-    return std::min(step, session_deadline_);
+    // Every read waits at most command_timeout (RFC 5321 4.5.3.2.7); a message
+    // as a whole gets data_timeout from its first octet, so a client trickling
+    // one byte per minute cannot hold a session forever.
+    const auto step = Clock::now() + runtime_->config->limits.command_timeout;
+    const bool in_message = state == smtp::State::data || state == smtp::State::bdat;
+    const auto deadline = std::min(step, session_deadline_);
+    return in_message && message_ ? std::min(deadline, message_deadline_) : deadline;
 }
 
 Clock::time_point Connection::write_deadline() const {
@@ -203,6 +206,7 @@ asio::awaitable<bool> Connection::perform(smtp::ServerSession& session, smtp::Au
 asio::awaitable<bool> Connection::perform(smtp::ServerSession&, smtp::MessageBegin& begin) {
     queue_id_ = services_.spool.new_id();
     message_ = std::make_shared<std::string>();
+    message_deadline_ = Clock::now() + runtime_->config->limits.data_timeout;
     smtp::ReceivedOptions options;
     options.by_hostname = runtime_->config->hostname;
     options.queue_id = queue_id_;

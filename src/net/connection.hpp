@@ -64,6 +64,7 @@ private:
     // The open message, between MessageBegin and MessageEnd/MessageAbort.
     std::string queue_id_;
     std::shared_ptr<std::string> message_;
+    Clock::time_point message_deadline_;
 
     // Each connection reads into its own buffer: Asio may complete a read into
     // it (speculatively, at initiation) while another connection's completion
