@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <chrono>
 #include <cstdio>
@@ -57,8 +58,13 @@ private:
         snapshot_.store(accounts::load_directory(store_, domains_));
     }
     void watch(std::stop_token stop) {
-        while (!stop.stop_requested()) {
-            std::this_thread::sleep_for(std::chrono::seconds(1));
+        std::mutex sleep_mutex;
+        std::condition_variable_any tick;
+        for (;;) {
+            std::unique_lock lock(sleep_mutex);
+            // Sleeps a second, or less when the server stops (the stop token wakes it).
+            tick.wait_for(lock, stop, std::chrono::seconds(1), [] { return false; });
+            if (stop.stop_requested()) return;
             try {
                 if (store_.version() != version_) refresh();
             } catch (const std::exception& e) {

@@ -47,7 +47,8 @@ FsSpool::FsSpool(FsSpoolOptions options) : options_(std::move(options)), nonce_(
     // Two processes appending to one spool would interleave records and reuse
     // segment numbers: refuse to start instead.
     if (::flock(lock_.get(), LOCK_EX | LOCK_NB) != 0)
-        throw std::system_error(base::last_error(), "spool: " + options_.directory.string() + " is in use");
+        throw std::system_error(base::last_error(), "spool: " + options_.directory.string() +
+                                " is in use by another cartero process (stop it, or give this one another data_dir)");
 }
 
 FsSpool::~FsSpool() { close(); }

@@ -503,6 +503,15 @@ class Server:
                  ready_timeout: float = 20.0, name: str = "cartero"):
         self.binary = require_binary()
         self.tmp = Path(tempfile.mkdtemp(prefix=f"{name}-"))
+        self.proc: subprocess.Popen | None = None
+        self._log_file = None
+        try:
+            self._setup(config, roles, users, aliases, app_passwords_only, start, ready_timeout)
+        except BaseException:
+            self.cleanup()
+            raise
+
+    def _setup(self, config, roles, users, aliases, app_passwords_only, start, ready_timeout) -> None:
         self.pki = TestPKI(self.tmp / "pki")
         self.cert, self.key = self.pki.issue("server")
         self.data_dir = self.tmp / "data"
@@ -512,9 +521,7 @@ class Server:
         self.ports = {r: free_port() for r in self.roles}
         self.config_path = self.tmp / "cartero.toml"
         self.ready_timeout = ready_timeout
-        self.proc: subprocess.Popen | None = None
         self.log_path = self.tmp / "server.log"
-        self._log_file = None
         self.starts = 0
         self.hostname = DEFAULT_HOSTNAME
         self.config = deep_merge(self.base_config(), config or {})
