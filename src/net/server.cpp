@@ -7,6 +7,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
@@ -43,12 +44,11 @@ tcp::endpoint resolve_listener(const config::Listener& listener) {
     return {address, listener.port};
 }
 
-// SO_REUSEPORT: one acceptor per I/O thread on the same address.
+// No SO_REUSEPORT: with it a second server started on the same port by
+// mistake would silently share the connections instead of failing to start.
 void open_acceptor(tcp::acceptor& acceptor, const tcp::endpoint& endpoint) {
     acceptor.open(endpoint.protocol());
     acceptor.set_option(asio::socket_base::reuse_address(true));
-    const int on = 1;
-    ::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on);
     if (endpoint.address().is_v6()) acceptor.set_option(asio::ip::v6_only(true));
     error_code ec;
     acceptor.bind(endpoint, ec);
@@ -58,11 +58,12 @@ void open_acceptor(tcp::acceptor& acceptor, const tcp::endpoint& endpoint) {
 
 }  // namespace
 
-// One I/O thread: its io_context, its acceptors, and the connections it owns.
-// Only this thread touches `connections` and `acceptors`.
+// One I/O thread: its io_context and the connections it owns. Only this
+// thread touches `connections`.
 struct Server::Worker {
     asio::io_context context{1};
-    std::list<tcp::acceptor> acceptors;
+    // A worker may have no connection yet; run() must not return for that.
+    asio::executor_work_guard<asio::io_context::executor_type> keep_running{context.get_executor()};
     std::list<Connection*> connections;
     std::thread thread;
 };
@@ -72,7 +73,8 @@ struct Server::Impl {
     Services& services;
     Reload reload;
     std::vector<std::unique_ptr<Worker>> workers;
-    std::vector<std::pair<config::ListenerRole, tcp::endpoint>> bound;
+    std::list<tcp::acceptor> acceptors;  // all on the first worker's thread
+    std::size_t next_worker = 0;         // round-robin, touched only by that thread
     asio::io_context control{1};  // signals and the shutdown drain
     asio::signal_set signals{control, SIGHUP, SIGTERM, SIGINT};
     bool stopping = false;
@@ -80,7 +82,8 @@ struct Server::Impl {
     Impl(std::shared_ptr<const Runtime> initial, Services& s, Reload r)
         : runtime(std::move(initial)), services(s), reload(std::move(r)) {}
 
-    asio::awaitable<void> accept_loop(Worker& worker, tcp::acceptor& acceptor, config::ListenerRole role);
+    asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, config::ListenerRole role);
+    Worker& pick_worker();
     asio::awaitable<void> serve(Worker& worker, tcp::socket socket, config::ListenerRole role);
     asio::awaitable<void> refuse(tcp::socket socket, config::ListenerRole role, std::string text);
     void wait_for_signal();
@@ -89,15 +92,24 @@ struct Server::Impl {
     asio::awaitable<void> drain();
 };
 
-asio::awaitable<void> Server::Impl::accept_loop(Worker& worker, tcp::acceptor& acceptor,
-                                                config::ListenerRole role) {
+Server::Worker& Server::Impl::pick_worker() {
+    Worker& worker = *workers[next_worker];
+    next_worker = (next_worker + 1) % workers.size();
+    return worker;
+}
+
+// One acceptor per listener; each accepted socket is created directly on the
+// I/O thread that will own the connection (round-robin), so the session path
+// never crosses threads.
+asio::awaitable<void> Server::Impl::accept_loop(tcp::acceptor& acceptor, config::ListenerRole role) {
     for (;;) {
-        auto [ec, socket] = co_await acceptor.async_accept(as_tuple_awaitable);
+        Worker& worker = pick_worker();
+        auto [ec, socket] = co_await acceptor.async_accept(worker.context, as_tuple_awaitable);
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
         if (ec) {
             // EMFILE and friends: back off instead of spinning on the error.
             spdlog::warn("accept failed: {}", ec.message());
-            asio::steady_timer pause(worker.context, std::chrono::milliseconds(100));
+            asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(100));
             co_await pause.async_wait(as_tuple_awaitable);
             continue;
         }
@@ -177,12 +189,14 @@ void Server::Impl::begin_shutdown() {
     if (stopping) return;
     stopping = true;
     spdlog::info("stopping: no new connections, sessions close at their next command");
+    asio::post(workers.front()->context, [this] {
+        for (auto& acceptor : acceptors) {
+            error_code ignored;
+            acceptor.close(ignored);
+        }
+    });
     for (auto& worker : workers) {
         asio::post(worker->context, [w = worker.get()] {
-            for (auto& acceptor : w->acceptors) {
-                error_code ignored;
-                acceptor.close(ignored);
-            }
             for (Connection* connection : w->connections) connection->request_shutdown();
         });
     }
@@ -221,14 +235,10 @@ Server::~Server() {
 std::vector<BoundListener> Server::bind() {
     std::vector<BoundListener> result;
     for (const config::Listener& listener : impl_->runtime.load()->config->listeners) {
-        tcp::endpoint endpoint = resolve_listener(listener);
-        for (auto& worker : impl_->workers) {
-            tcp::acceptor& acceptor = worker->acceptors.emplace_back(worker->context);
-            open_acceptor(acceptor, endpoint);
-            endpoint = acceptor.local_endpoint();  // port 0: the rest share the port the first got
-            asio::co_spawn(worker->context, impl_->accept_loop(*worker, acceptor, listener.role), asio::detached);
-        }
-        impl_->bound.emplace_back(listener.role, endpoint);
+        tcp::acceptor& acceptor = impl_->acceptors.emplace_back(impl_->workers.front()->context);
+        open_acceptor(acceptor, resolve_listener(listener));
+        const tcp::endpoint endpoint = acceptor.local_endpoint();  // the real port when 0 was asked
+        asio::co_spawn(acceptor.get_executor(), impl_->accept_loop(acceptor, listener.role), asio::detached);
         result.push_back({listener.role, endpoint_text(endpoint)});
     }
     return result;

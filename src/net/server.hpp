@@ -1,7 +1,7 @@
 // Server: the listeners and I/O threads. Thread-per-core: each I/O thread runs
-// its own io_context with its own acceptor on every listener address
-// (SO_REUSEPORT lets the kernel spread connections), and a connection lives on
-// the thread that accepted it, so the session path takes no shared locks.
+// its own io_context; one acceptor per listener hands each new connection to
+// the threads in turn, and a connection stays on its thread for its whole life,
+// so the session path takes no shared locks.
 //
 // Signals: SIGHUP calls the reload function and, if it succeeds, new
 // connections use the new Runtime (sessions in progress keep theirs); SIGTERM
