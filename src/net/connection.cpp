@@ -154,9 +154,9 @@ asio::awaitable<bool> Connection::perform(smtp::ServerSession& session, smtp::Re
         session.shutting_down();
         co_return true;
     }
-    auto [ec, n] = co_await transport_.read_some(input_.data(), input_.size(), read_deadline(session.state()));
+    auto [ec, bytes] = co_await transport_.read(read_deadline(session.state()));
     if (!ec) {
-        session.feed(std::string_view(input_.data(), n));
+        session.feed(bytes);  // at once: `bytes` lives only until the next co_await
     } else if (ec == asio::error::timed_out) {
         spdlog::info("{}: timeout in state {} from [{}]", id_, smtp::to_string(session.state()), peer_.ip);
         session.timed_out();

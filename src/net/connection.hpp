@@ -7,7 +7,6 @@
 // it. Errors on this connection end this connection only.
 #pragma once
 
-#include <array>
 #include <memory>
 #include <string>
 
@@ -66,11 +65,6 @@ private:
     std::shared_ptr<std::string> message_;
     Clock::time_point message_deadline_;
 
-    // Each connection reads into its own buffer: Asio may complete a read into
-    // it (speculatively, at initiation) while another connection's completion
-    // on the same thread is still queued, so a per-thread buffer would mix
-    // connections' bytes.
-    std::array<char, 4096> input_{};
 };
 
 }  // namespace cartero::net

@@ -15,7 +15,12 @@ constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 }
 
 Transport::Transport(asio::ip::tcp::socket socket)
-    : socket_(std::move(socket)), timer_(socket_.get_executor()) {}
+    : socket_(std::move(socket)), timer_(socket_.get_executor()) {
+    // read_plain() reads only after the socket reported readable; non-blocking
+    // mode turns a spurious wake-up into would_block instead of a stall.
+    error_code ignored;
+    socket_.non_blocking(true, ignored);
+}
 
 // The timer cancels the socket instead of closing it, so a reply can still be sent.
 void Transport::arm(Clock::time_point deadline) {
@@ -35,13 +40,30 @@ error_code Transport::outcome(error_code ec) {
     return ec;
 }
 
-asio::awaitable<std::pair<error_code, std::size_t>> Transport::read_some(char* buffer, std::size_t size,
-                                                                         Clock::time_point deadline) {
+asio::awaitable<std::pair<error_code, std::string_view>> Transport::read(Clock::time_point deadline) {
+    return tls_ ? read_tls(deadline) : read_plain(deadline);
+}
+
+asio::awaitable<std::pair<error_code, std::string_view>> Transport::read_plain(Clock::time_point deadline) {
+    // Safe to share: the bytes are read and handed back without yielding, and
+    // the caller consumes them before its next co_await.
+    thread_local std::array<char, 16 * 1024> shared_input;
+    for (;;) {
+        arm(deadline);
+        auto [wait_error] = co_await socket_.async_wait(asio::socket_base::wait_read, as_tuple_awaitable);
+        if (const error_code ec = outcome(wait_error)) co_return std::pair{ec, std::string_view{}};
+        error_code ec;
+        const std::size_t n = socket_.read_some(asio::buffer(shared_input), ec);
+        if (ec == asio::error::would_block) continue;  // woken without data: wait again
+        co_return std::pair{ec, std::string_view(shared_input.data(), n)};
+    }
+}
+
+asio::awaitable<std::pair<error_code, std::string_view>> Transport::read_tls(Clock::time_point deadline) {
+    if (!tls_input_) tls_input_ = std::make_unique<std::array<char, 4096>>();
     arm(deadline);
-    const auto target = asio::buffer(buffer, size);
-    auto [ec, n] = tls_ ? co_await tls_->async_read_some(target, as_tuple_awaitable)
-                        : co_await socket_.async_read_some(target, as_tuple_awaitable);
-    co_return std::pair{outcome(ec), n};
+    auto [ec, n] = co_await tls_->async_read_some(asio::buffer(*tls_input_), as_tuple_awaitable);
+    co_return std::pair{outcome(ec), std::string_view(tls_input_->data(), n)};
 }
 
 asio::awaitable<error_code> Transport::write_all(std::string_view bytes, Clock::time_point deadline) {

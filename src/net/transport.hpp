@@ -10,9 +10,11 @@
 // Trust: carries untrusted bytes; interprets none of them.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <system_error>
 #include <utility>
@@ -35,8 +37,14 @@ public:
 
     // Each operation fails with boost::asio::error::timed_out when `deadline` passes,
     // and with operation_aborted when cancel() is called.
-    boost::asio::awaitable<std::pair<boost::system::error_code, std::size_t>> read_some(
-        char* buffer, std::size_t size, Clock::time_point deadline);
+    //
+    // read() returns the bytes that arrived. The view is valid only until the
+    // caller's next co_await: in plaintext it points into a buffer shared by
+    // every connection of this I/O thread, filled by a non-blocking read right
+    // after the socket became readable — so an idle connection owns no read
+    // buffer at all (issue 3: memory per idle connection).
+    boost::asio::awaitable<std::pair<boost::system::error_code, std::string_view>> read(
+        Clock::time_point deadline);
     boost::asio::awaitable<boost::system::error_code> write_all(std::string_view bytes,
                                                                 Clock::time_point deadline);
     boost::asio::awaitable<boost::system::error_code> handshake(
@@ -51,12 +59,19 @@ public:
 
 private:
     void arm(Clock::time_point deadline);
+    boost::asio::awaitable<std::pair<boost::system::error_code, std::string_view>> read_plain(
+        Clock::time_point deadline);
+    boost::asio::awaitable<std::pair<boost::system::error_code, std::string_view>> read_tls(
+        Clock::time_point deadline);
     boost::system::error_code outcome(boost::system::error_code ec);
 
     boost::asio::ip::tcp::socket socket_;
     boost::asio::steady_timer timer_;
     std::shared_ptr<boost::asio::ssl::context> context_;  // kept alive while tls_ uses it
     std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_;
+    // TLS reads go through OpenSSL asynchronously, so they need a buffer of
+    // their own (OpenSSL's buffers dwarf it anyway).
+    std::unique_ptr<std::array<char, 4096>> tls_input_;
     bool timed_out_ = false;
 };
 
