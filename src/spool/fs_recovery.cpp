@@ -35,6 +35,10 @@ struct RecoveryFindings {
     };
     std::map<std::string, Found> messages;  // ordered by ID, which is time order
     std::vector<std::pair<record::Done, std::uint64_t>> dones;
+    // DONE records older than the newest copy of their message: that segment
+    // will not be kept for them (the registry pins a live message's segments
+    // from its newest copy on), so recover() writes them again.
+    std::vector<record::Done> older_than_copy;
     std::set<std::uint64_t> damaged;
     std::vector<std::uint64_t> healthy;
 };
@@ -120,7 +124,10 @@ void apply_dones(RecoveryFindings& findings) {
         // Unknown ID: its message's segment was deleted once it was complete.
         if (found == findings.messages.end() || done.index >= found->second.message.done.size()) continue;
         found->second.message.done[done.index] = true;
-        found->second.segments.push_back(sequence);
+        if (sequence < found->second.home)
+            findings.older_than_copy.push_back(done);
+        else
+            found->second.segments.push_back(sequence);
     }
 }
 
@@ -139,6 +146,7 @@ std::vector<QueuedMessage> FsSpool::recover() {
     active_.sequence = sequences.empty() ? 0 : sequences.back();
     if (auto error = start_new_segment()) throw std::system_error(error, "spool: cannot create a segment");
     relocate_out_of_damaged(findings);
+    rewrite_older_dones(findings);
     register_recovered(findings);
     delete_unpinned_segments();
 
@@ -180,6 +188,20 @@ void FsSpool::relocate_out_of_damaged(RecoveryFindings& findings) {
     for (const auto& done : dones) buffers.add(done);
     if (auto error = append(buffers)) throw std::system_error(error, "spool: cannot salvage damaged segments");
     for (auto sequence : findings.damaged) move_to_corrupt(options_.directory, sequence);
+}
+
+// Without this, deleting the segment of such a DONE would bring its recipient
+// back as undelivered at the next start (found by fuzz/recovery_fuzzer).
+void FsSpool::rewrite_older_dones(RecoveryFindings& findings) {
+    if (findings.older_than_copy.empty()) return;
+    std::vector<std::string> dones;
+    for (const auto& done : findings.older_than_copy) {
+        dones.push_back(record::encode_done(done.id, done.index, nonce_));
+        findings.messages.at(done.id).segments.push_back(active_.sequence);
+    }
+    AppendBuffers buffers;
+    for (const auto& encoded : dones) buffers.add(encoded);
+    if (auto error = append(buffers)) throw std::system_error(error, "spool: cannot rewrite done marks");
 }
 
 void FsSpool::register_recovered(const RecoveryFindings& findings) {

@@ -87,6 +87,7 @@ private:
 
     // Start-up (fs_recovery.cpp).
     void relocate_out_of_damaged(RecoveryFindings& findings);
+    void rewrite_older_dones(RecoveryFindings& findings);
     void register_recovered(const RecoveryFindings& findings);
     void start_committer();
     std::error_code start_new_segment();
