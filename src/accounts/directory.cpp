@@ -20,15 +20,28 @@ Mailbox mailbox_of(const std::string& address) {
 }  // namespace
 
 Directory::Directory(std::vector<std::string> local_domains, std::vector<std::string> users,
-                     std::vector<std::pair<std::string, std::string>> aliases) {
+                     std::vector<std::pair<std::string, std::string>> aliases, std::vector<config::Route> routes) {
     for (const auto& domain : local_domains) domains_.insert(normalize_address(domain));
     for (const auto& user : users) users_.insert(normalize_address(user));
     for (const auto& [source, target] : aliases)
         push_unique(aliases_[normalize_address(source)], normalize_address(target));
+    for (auto& route : routes) {
+        route.domain = normalize_address(route.domain);
+        routes_.emplace(route.domain, std::move(route));
+    }
 }
 
 bool Directory::is_local_domain(std::string_view domain) const {
     return domains_.contains(normalize_address(domain));
+}
+
+const config::Route* Directory::route_for(std::string_view domain) const {
+    const auto route = routes_.find(normalize_address(domain));
+    return route == routes_.end() ? nullptr : &route->second;
+}
+
+bool Directory::accepts_domain(std::string_view domain) const {
+    return is_local_domain(domain) || route_for(domain) != nullptr;
 }
 
 bool Directory::is_user(std::string_view address) const { return users_.contains(normalize_address(address)); }

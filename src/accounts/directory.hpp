@@ -1,5 +1,5 @@
-// Directory: an immutable in-memory snapshot of accounts, aliases and local
-// domains, used on the session path without any I/O. The server reloads it
+// Directory: an immutable in-memory snapshot of accounts, aliases, local
+// domains and [[route]] domains, used on the session path without any I/O. The server reloads it
 // from the AccountStore when the store changes (AccountStore::version()) and
 // swaps it atomically (a shared_ptr<const Directory>).
 //
@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "accounts/address.hpp"
+#include "config/config.hpp"
 
 namespace cartero::accounts {
 
@@ -38,12 +39,22 @@ public:
 
     Directory() = default;
     // `aliases` are (source, target) pairs; a source with several targets appears
-    // once per target. All strings are normalised here.
+    // once per target. All strings are normalised here. `routes` come from the
+    // config, which keeps their domains apart from `local_domains` (a domain in
+    // both would be local here and routed by the queue, which asks route_for first).
     Directory(std::vector<std::string> local_domains, std::vector<std::string> users,
-              std::vector<std::pair<std::string, std::string>> aliases);
+              std::vector<std::pair<std::string, std::string>> aliases, std::vector<config::Route> routes = {});
 
     bool is_local_domain(std::string_view domain) const;
     bool is_user(std::string_view address) const;
+
+    // The [[route]] for exactly this domain (case-insensitive; no parent-domain
+    // or wildcard match), or nullptr. Valid as long as this snapshot.
+    const config::Route* route_for(std::string_view domain) const;
+    // Domains cartero takes mail for from anyone, on every role: the local
+    // domains and the routed ones (Postfix mydestination + relay_domains).
+    // Everything else is relayed only for authenticated or trusted clients.
+    bool accepts_domain(std::string_view domain) const;
 
     // The local mailboxes mail to `address` goes to, following aliases (bounded
     // depth, loops cut; an alias that lists its own source delivers to that user,
@@ -73,6 +84,7 @@ private:
     std::unordered_set<std::string> domains_;
     std::unordered_set<std::string> users_;
     std::unordered_map<std::string, std::vector<std::string>> aliases_;
+    std::unordered_map<std::string, config::Route> routes_;  // by domain
 };
 
 }  // namespace cartero::accounts

@@ -90,6 +90,7 @@ public:
 
 // Builds the immutable snapshot the session path uses.
 std::shared_ptr<const Directory> load_directory(const AccountStore& store,
-                                                const std::vector<std::string>& local_domains);
+                                                const std::vector<std::string>& local_domains,
+                                                const std::vector<config::Route>& routes = {});
 
 }  // namespace cartero::accounts

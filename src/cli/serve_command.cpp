@@ -15,6 +15,7 @@
 
 #include "accounts/sqlite_store.hpp"
 #include "auth/authenticator.hpp"
+#include "delivery/discard.hpp"
 #include "delivery/local/maildir.hpp"
 #include "net/server.hpp"
 #include "net/tls.hpp"
@@ -36,17 +37,19 @@ constexpr auto account_poll_interval = std::chrono::milliseconds(200);
 // on SQLite).
 class LiveDirectory {
 public:
-    LiveDirectory(accounts::AccountStore& store, std::vector<std::string> local_domains)
-        : store_(store), domains_(std::move(local_domains)) {
+    LiveDirectory(accounts::AccountStore& store, std::vector<std::string> local_domains,
+                  std::vector<config::Route> routes)
+        : store_(store), domains_(std::move(local_domains)), routes_(std::move(routes)) {
         refresh();
         watcher_ = std::jthread([this](std::stop_token stop) { watch(stop); });
     }
     DirectoryPtr current() const { return snapshot_.load(); }
 
-    // SIGHUP: local_domains may have changed in the config.
-    void use_domains(std::vector<std::string> local_domains) {
+    // SIGHUP: local_domains and [[route]] may have changed in the config.
+    void use_domains(std::vector<std::string> local_domains, std::vector<config::Route> routes) {
         std::lock_guard lock(mutex_);
         domains_ = std::move(local_domains);
+        routes_ = std::move(routes);
         refresh_locked();
     }
 
@@ -57,7 +60,7 @@ private:
     }
     void refresh_locked() {
         version_ = store_.version();
-        snapshot_.store(accounts::load_directory(store_, domains_));
+        snapshot_.store(accounts::load_directory(store_, domains_, routes_));
     }
     void watch(std::stop_token stop) {
         std::mutex sleep_mutex;
@@ -80,6 +83,7 @@ private:
     accounts::AccountStore& store_;
     std::mutex mutex_;  // the watcher thread and SIGHUP both refresh
     std::vector<std::string> domains_;
+    std::vector<config::Route> routes_;
     std::atomic<DirectoryPtr> snapshot_;
     std::uint64_t version_ = 0;
     std::jthread watcher_;
@@ -135,7 +139,7 @@ int serve(const GlobalOptions& options) {
         spdlog::info("generated a self-signed certificate in {}", config.tls.cert.string());
 
     auto store = accounts::open_account_store(config.data_dir);
-    LiveDirectory directory(*store, config.local_domains);
+    LiveDirectory directory(*store, config.local_domains, config.routes);
     auto directory_now = [&directory] { return directory.current(); };
 
     auto spool = spool::open_fs_spool({config.data_dir / "spool"});
@@ -143,7 +147,8 @@ int serve(const GlobalOptions& options) {
     delivery::MaildirCourier courier(config::maildir_root(config), [&config](std::string_view localpart, std::string_view domain) {
         return config::maildir_for(config, localpart, domain);
     }, config.hostname);
-    scheduler::DeliveryQueue queue(*spool, directory_now, courier, config);
+    delivery::DiscardCourier discard;
+    scheduler::DeliveryQueue queue(*spool, directory_now, {courier, discard}, config);
     auto recovered = spool->recover();
     if (!recovered.empty()) spdlog::info("recovered {} queued messages from the spool", recovered.size());
     queue.recover(std::move(recovered));
@@ -152,7 +157,7 @@ int serve(const GlobalOptions& options) {
     net::Services services{*spool, queue, authenticator, {}};
     net::Server server(make_runtime(config, directory_now), services, [&] {
         const config::Config reloaded = load_config(options);
-        directory.use_domains(reloaded.local_domains);
+        directory.use_domains(reloaded.local_domains, reloaded.routes);
         return make_runtime(reloaded, directory_now);
     });
     print_banner(config, server.bind(), embedded);

@@ -62,6 +62,22 @@ struct Delivery {
     std::size_t local_concurrency = 4;                  // delivery.local_concurrency
 };
 
+// What a [[route]] does with the mail of its domain. The first transport;
+// issue 4 adds lmtp and relay (smarthost) next to it.
+enum class Transport {
+    discard,  // accept durably, then throw away (Postfix discard(8)): benchmarks and sinks
+};
+
+// [[route]]: mail for one domain goes to a transport instead of the local
+// mailboxes or the MX of the domain. A routed domain is one cartero takes mail
+// for from anyone, on every role, like a local domain, but without a user
+// check: Postfix relay_domains plus a transport map entry. Matching is exact:
+// "bench.test" covers neither "a.bench.test" nor "bench.test.example".
+struct Route {
+    std::string domain;  // lower case; unique among routes; never also in local_domains
+    Transport transport = Transport::discard;
+};
+
 struct Config {
     std::filesystem::path source;           // file it was read from; empty for the embedded default
     std::string hostname = "localhost";
@@ -69,6 +85,7 @@ struct Config {
     std::vector<std::string> local_domains = {"localhost"};
     std::vector<std::string> trusted_networks;  // CIDR strings, validated at load
     std::vector<Listener> listeners;
+    std::vector<Route> routes;  // [[route]] tables in file order
     Tls tls;
     Limits limits;
     Delivery delivery;
@@ -109,5 +126,10 @@ std::filesystem::path maildir_root(const Config&);
 
 std::string_view to_string(ListenerRole);
 std::optional<ListenerRole> listener_role_from_string(std::string_view);  // "mx", "submission", "submissions"
+
+std::string_view to_string(Transport);
+std::optional<Transport> transport_from_string(std::string_view);  // "discard"
+// Every transport name, in the order the docs list them, for "use one of ..." hints.
+std::vector<std::string_view> transport_names();
 
 }  // namespace cartero::config

@@ -1,5 +1,5 @@
 // The embedded default configuration (`cartero serve` without --config) and the
-// names of listener roles.
+// names of listener roles and route transports.
 //
 // The default must be safe to start on any machine without reading anything:
 // loopback-only listeners on unprivileged ports, hostname "localhost" rather
@@ -15,10 +15,39 @@
 namespace cartero::config {
 namespace {
 
-constexpr std::array<std::pair<ListenerRole, std::string_view>, 3> kRoleNames = {{
+// Lookups both ways in a {value, name} table; one table per enum keeps the
+// spellings in one place.
+template <typename Enum, std::size_t Size>
+using NameTable = std::array<std::pair<Enum, std::string_view>, Size>;
+
+template <typename Enum, std::size_t Size>
+std::string_view name_in(const NameTable<Enum, Size>& table, Enum value) {
+    for (const auto& [known, name] : table) {
+        if (known == value) {
+            return name;
+        }
+    }
+    return "unknown";
+}
+
+template <typename Enum, std::size_t Size>
+std::optional<Enum> value_in(const NameTable<Enum, Size>& table, std::string_view name) {
+    for (const auto& [value, known] : table) {
+        if (known == name) {
+            return value;
+        }
+    }
+    return std::nullopt;
+}
+
+constexpr NameTable<ListenerRole, 3> kRoleNames = {{
     {ListenerRole::mx, "mx"},
     {ListenerRole::submission, "submission"},
     {ListenerRole::submissions, "submissions"},
+}};
+
+constexpr NameTable<Transport, 1> kTransportNames = {{
+    {Transport::discard, "discard"},
 }};
 
 // Unprivileged stand-ins for 25, 587 and 465, so the default runs without root.
@@ -43,22 +72,20 @@ Config embedded_default(const std::filesystem::path& home) {
     return config;
 }
 
-std::string_view to_string(ListenerRole role) {
-    for (const auto& [known, name] : kRoleNames) {
-        if (known == role) {
-            return name;
-        }
-    }
-    return "unknown";
-}
+std::string_view to_string(ListenerRole role) { return name_in(kRoleNames, role); }
 
-std::optional<ListenerRole> listener_role_from_string(std::string_view name) {
-    for (const auto& [role, known] : kRoleNames) {
-        if (known == name) {
-            return role;
-        }
+std::optional<ListenerRole> listener_role_from_string(std::string_view name) { return value_in(kRoleNames, name); }
+
+std::string_view to_string(Transport transport) { return name_in(kTransportNames, transport); }
+
+std::optional<Transport> transport_from_string(std::string_view name) { return value_in(kTransportNames, name); }
+
+std::vector<std::string_view> transport_names() {
+    std::vector<std::string_view> names;
+    for (const auto& entry : kTransportNames) {
+        names.push_back(entry.second);
     }
-    return std::nullopt;
+    return names;
 }
 
 }  // namespace cartero::config

@@ -71,7 +71,7 @@ std::string section_of(std::string_view key) {
     return dot == std::string_view::npos ? std::string{} : std::string(key.substr(0, dot));
 }
 
-// True when `name` is a table holding keys of this scope: "limits", "listener".
+// True when `name` is a table holding keys of this scope: "limits", "listener", "route".
 bool is_section(std::string_view name, Scope scope) {
     return std::any_of(schema().begin(), schema().end(), [&](const KeySpec& spec) {
         return spec.scope == scope && section_of(spec.key) == name;
@@ -130,6 +130,9 @@ constexpr Ordering kOrderings[] = {
     {"limits.auth_failures_before_delay", "limits.auth_failures_before_disconnect"},
 };
 
+// The scopes written as arrays of tables, one entry per [[name]].
+constexpr Scope kEntryScopes[] = {Scope::listener, Scope::route};
+
 bool needs_tls(ListenerRole role) {
     // submissions is TLS from the first octet (RFC 8314 3.3); submission must
     // offer STARTTLS because AUTH is never allowed in plaintext.
@@ -169,6 +172,7 @@ public:
         }
         check_tls_pair();
         check_listeners_have_tls();
+        check_routes_are_not_local();
     }
 
 private:
@@ -182,9 +186,11 @@ private:
             walk(*table, name, Scope::global);
             return;
         }
-        if (scope == Scope::global && is_section(name, Scope::listener)) {
-            walk_listeners(name, node);
-            return;
+        for (const Scope entry_scope : kEntryScopes) {
+            if (scope == Scope::global && is_section(name, entry_scope)) {
+                walk_entries(name, node, entry_scope);
+                return;
+            }
         }
         const KeySpec* spec = find_key(name);
         if (spec == nullptr || spec->scope != scope) {
@@ -193,24 +199,33 @@ private:
         set(*spec, node);
     }
 
-    void walk_listeners(const std::string& name, const toml::node& node) {
+    void walk_entries(const std::string& name, const toml::node& node, Scope scope) {
         const toml::array* array = node.as_array();
         if (array == nullptr || !array->is_array_of_tables()) {
             fail(line_of(node), name, "is " + std::string(toml_type_name(node)),
-                 "write one [[" + name + "]] table (two brackets) per listener");
+                 "write one [[" + name + "]] table (two brackets) per " + name);
         }
         for (const toml::node& element : *array) {
             const toml::table& table = *element.as_table();
-            config_.listeners.emplace_back();
-            listener_lines_.push_back(line_of(table));
-            walk(table, name, Scope::listener);
-            check_required(table, name);
+            start_entry(scope);
+            entry_lines_[scope].push_back(line_of(table));
+            walk(table, name, scope);
+            check_required(table, name, scope);
         }
     }
 
-    void check_required(const toml::table& table, const std::string& section) const {
+    // Entry keys store into the last entry (schema.hpp), so it must exist first.
+    void start_entry(Scope scope) {
+        switch (scope) {
+        case Scope::listener: config_.listeners.emplace_back(); return;
+        case Scope::route: config_.routes.emplace_back(); return;
+        case Scope::global: return;
+        }
+    }
+
+    void check_required(const toml::table& table, const std::string& section, Scope scope) const {
         for (const KeySpec& spec : schema()) {
-            if (spec.scope != Scope::listener) {
+            if (spec.scope != scope) {
                 continue;
             }
             const std::string_view field = spec.key.substr(section.size() + 1);
@@ -364,9 +379,25 @@ private:
         for (std::size_t index = 0; index < config_.listeners.size(); ++index) {
             const ListenerRole role = config_.listeners[index].role;
             if (needs_tls(role) && !have_tls) {
-                fail(listener_lines_[index], "listener.role",
+                fail(entry_lines_.at(Scope::listener)[index], "listener.role",
                      "role " + std::string(to_string(role)) + " needs TLS, but [tls] cert and key are not set",
                      "add a [tls] section with cert = \"/path/fullchain.pem\" and key = \"/path/key.pem\"");
+            }
+        }
+    }
+
+    // A domain both local and routed would mean two things at once ("deliver to
+    // the users" and, say, "discard"); a typo here could silently throw away a
+    // real user's mail, so the operator has to pick one.
+    void check_routes_are_not_local() const {
+        for (std::size_t index = 0; index < config_.routes.size(); ++index) {
+            const std::string& domain = config_.routes[index].domain;
+            if (std::find(config_.local_domains.begin(), config_.local_domains.end(), domain) !=
+                config_.local_domains.end()) {
+                const std::string source = lines_.contains("local_domains") ? "" : " (by default)";
+                fail(entry_lines_.at(Scope::route)[index], "route.domain",
+                     "\"" + domain + "\" is also in local_domains" + source + ", so it would be both delivered and routed",
+                     "remove it from local_domains, or remove this [[route]]");
             }
         }
     }
@@ -380,7 +411,7 @@ private:
     std::string file_;  // as the operator wrote it, so messages match the command line
     Config& config_;
     std::map<std::string, std::uint32_t, std::less<>> lines_;  // global keys the file set -> line
-    std::vector<std::uint32_t> listener_lines_;                  // [[listener]] header lines
+    std::map<Scope, std::vector<std::uint32_t>> entry_lines_;    // [[listener]], [[route]] header lines
 };
 
 toml::table parse_toml(const std::filesystem::path& path) {

@@ -136,6 +136,34 @@ void store_listener_address(Config& config, const Value& value) {
     config.listeners.back().port = address.port;
 }
 
+void store_route_domain(Config& config, const Value& value) {
+    const std::string domain = checked_domain(std::get<std::string>(value));
+    for (std::size_t index = 0; index + 1 < config.routes.size(); ++index) {
+        if (config.routes[index].domain == domain) {
+            throw InvalidValue("\"" + domain + "\" already has a route (route #" + std::to_string(index + 1) + ")",
+                               "give each domain one [[route]]");
+        }
+    }
+    config.routes.back().domain = domain;
+}
+
+std::string joined(const std::vector<std::string_view>& names) {
+    std::string out;
+    for (const std::string_view name : names) {
+        out += (out.empty() ? "" : ", ") + std::string(name);
+    }
+    return out;
+}
+
+void store_route_transport(Config& config, const Value& value) {
+    const auto& text = std::get<std::string>(value);
+    const auto transport = transport_from_string(text);
+    if (!transport) {
+        throw InvalidValue("unknown transport \"" + text + "\"", "use one of: " + joined(transport_names()));
+    }
+    config.routes.back().transport = *transport;
+}
+
 Value no_default(const Config&) { return std::monostate{}; }
 
 // ---- the table -------------------------------------------------------------
@@ -155,8 +183,8 @@ constexpr KeySpec kSchema[] = {
      "Directory for the queue, the accounts database and, by default, mailboxes.",
      store_field<&Config::data_dir>, load_field<&Config::data_dir>},
     {"local_domains", Kind::text_list, Scope::global, kNoBounds,
-     "Domains whose mail is delivered here; mail for any other domain is relayed only for "
-     "authenticated users and trusted_networks.",
+     "Domains whose mail is delivered here; mail for any other domain (but [[route]] domains) is "
+     "relayed only for authenticated users and trusted_networks.",
      store_local_domains, load_field<&Config::local_domains>},
     {"trusted_networks", Kind::text_list, Scope::global, kNoBounds,
      "CIDRs (\"192.0.2.0/24\", \"::1/128\") whose clients may relay without AUTH. Empty: nobody, "
@@ -171,6 +199,16 @@ constexpr KeySpec kSchema[] = {
     {"listener.address", Kind::text, Scope::listener, kNoBounds,
      "HOST:PORT to listen on, HOST an IP address (IPv6 in brackets); port 0 = any free port.",
      store_listener_address, no_default},
+
+    // [[route]]: one table per routed domain.
+    {"route.domain", Kind::text, Scope::route, kNoBounds,
+     "Exact domain (not its sub-domains) whose mail goes to this route's transport; accepted from "
+     "anyone like a local domain, without a user check. Must not be in local_domains.",
+     store_route_domain, no_default},
+    {"route.transport", Kind::text, Scope::route, kNoBounds,
+     "What happens to the domain's mail: discard (accept it durably, then throw it away: for "
+     "benchmarks and sinks only).",
+     store_route_transport, no_default},
 
     // [tls]
     {"tls.cert", Kind::path, Scope::global, kNoBounds,

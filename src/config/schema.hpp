@@ -31,13 +31,14 @@ enum class Kind {
     duration,   // TOML integer (seconds) or string "30s", "500ms" (units.hpp)
 };
 
-// Which table a key lives in: the top-level tables, or each [[listener]] entry.
-// Listener keys have no default: every [[listener]] must set all of them.
-enum class Scope { global, listener };
+// Which table a key lives in: the top-level tables, or each entry of an array
+// of tables ([[listener]], [[route]]). Entry keys have no default: every entry
+// must set all the keys of its scope.
+enum class Scope { global, listener, route };
 
 // A value after TOML type checking: text and path -> string, text_list -> vector,
 // flag -> bool, count and size -> int64 (units, octets), duration -> milliseconds.
-// monostate = "no default" (listener keys).
+// monostate = "no default" (entry keys).
 using Value = std::variant<std::monostate, bool, std::int64_t, std::chrono::milliseconds, std::string,
                            std::vector<std::string>>;
 
@@ -54,11 +55,11 @@ struct KeySpec {
     Bounds bounds;
     std::string_view doc;  // one line, for docs/configuration.md and error hints
     // Stores a type-checked, in-bounds value; validates what types cannot
-    // (CIDR syntax, domain names, roles) and throws InvalidValue. Listener keys
-    // store into config.listeners.back().
+    // (CIDR syntax, domain names, roles) and throws InvalidValue. Entry keys
+    // store into the last entry: config.listeners.back(), config.routes.back().
     void (*store)(Config&, const Value&);
     // The value held now: Config{} gives the default; the loader uses it for
-    // checks across keys. monostate for listener keys.
+    // checks across keys. monostate for entry keys.
     Value (*load)(const Config&);
 };
 
@@ -74,7 +75,7 @@ std::string format_number(Kind kind, std::int64_t number);
 // "1KiB..2GiB" for count, size and duration keys; "" for the others.
 std::string bounds_text(const KeySpec& spec);
 
-// format_value of the Config{} value, or "(required)" for listener keys.
+// format_value of the Config{} value, or "(required)" for entry keys.
 std::string default_text(const KeySpec& spec);
 
 // "size", "duration", ...: the type column of docs/configuration.md.

@@ -46,8 +46,10 @@ Refusal recipient_known(const Address& recipient, const Directory& directory) {
                             bracketed(recipient) + ": Recipient address rejected: User unknown in local recipient table");
 }
 
+// Local and [[route]] domains are ours to take from anyone; only their exact
+// names match, so a routed "bench.test" opens neither "a.bench.test" nor any other domain.
 Refusal relay_permitted(const SessionFacts& facts, const Address& recipient, const Directory& directory) {
-    if (directory.is_local_domain(recipient.domain)) return std::nullopt;
+    if (directory.accepts_domain(recipient.domain)) return std::nullopt;
     if (!facts.auth_user.empty() || (facts.peer != nullptr && facts.peer->trusted)) return std::nullopt;
     return smtp::make_reply(554, "5.7.1", bracketed(recipient) + ": Relay access denied");
 }

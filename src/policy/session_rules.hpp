@@ -11,10 +11,13 @@
 //   RCPT  bare postmaster        "<Postmaster>" without a domain is always accepted (RFC 5321 4.5.1)
 //         recipient_known          a local-domain recipient must resolve to a mailbox or a
 //                                  forward (550 5.1.1 at RCPT, not a bounce later)
-//         relay_permitted          other domains only for authenticated users or trusted
-//                                  peers (RFC 5321 3.9 / 7.1: no open relay)
-// Local domains live in the Directory, so a reload swaps users, aliases and
-// domains together.
+//         relay_permitted          domains other than the local and [[route]] ones only for
+//                                  authenticated users or trusted peers (RFC 5321 3.9 / 7.1:
+//                                  no open relay)
+// A [[route]] domain is accepted from anyone like a local domain but has no
+// user check (Postfix relay_domains): its transport decides what happens.
+// Local and routed domains live in the Directory, so a reload swaps users,
+// aliases and domains together.
 //
 // Open-relay tricks are not special cases: `user%other@local`, `user!other@local`
 // and `"user@other"@local` are local parts naming no user (550 5.1.1);

@@ -22,8 +22,8 @@ double delay_seconds(const spool::QueuedMessage& message) {
 std::string_view DeliveryQueue::status_word(Verdict verdict) {
     switch (verdict) {
         case Verdict::sent: return "sent";
-        case Verdict::bounced: return "bounced";
         case Verdict::deferred: return "deferred";
+        case Verdict::bounced: return "bounced";
     }
     return "deferred";
 }
@@ -32,15 +32,15 @@ DeliveryQueueOptions DeliveryQueueOptions::from(const config::Config& config) {
     return DeliveryQueueOptions{RetryPolicy::from(config.delivery), std::max<std::size_t>(1, config.delivery.local_concurrency)};
 }
 
-DeliveryQueue::DeliveryQueue(spool::Spool& spool, Router router, delivery::Courier& local, DeliveryQueueOptions options)
-    : spool_(spool), router_(std::move(router)), local_(local), options_(options) {
+DeliveryQueue::DeliveryQueue(spool::Spool& spool, Router router, Couriers couriers, DeliveryQueueOptions options)
+    : spool_(spool), router_(std::move(router)), couriers_(couriers), options_(options) {
     for (std::size_t i = 0; i < std::max<std::size_t>(1, options_.workers); ++i)
         workers_.emplace_back([this] { work(); });
 }
 
 DeliveryQueue::DeliveryQueue(spool::Spool& spool, std::function<std::shared_ptr<const accounts::Directory>()> directory,
-                             delivery::Courier& local, const config::Config& config)
-    : DeliveryQueue(spool, directory_router(std::move(directory)), local, DeliveryQueueOptions::from(config)) {}
+                             Couriers couriers, const config::Config& config)
+    : DeliveryQueue(spool, directory_router(std::move(directory)), couriers, DeliveryQueueOptions::from(config)) {}
 
 DeliveryQueue::~DeliveryQueue() { stop(); }
 
@@ -121,33 +121,63 @@ bool DeliveryQueue::attempt(Entry& entry) {
     return true;
 }
 
-// Routes every pending recipient, delivers one copy per local mailbox, and
-// returns the result for each recipient: the worst of its mailboxes' outcomes.
+// Routes every pending recipient, delivers one copy per local mailbox or routed
+// address, and returns the result for each recipient: the worst of its copies'
+// outcomes.
 std::map<std::size_t, DeliveryQueue::RecipientResult> DeliveryQueue::deliver_pending(Entry& entry) {
     const auto& message = entry.message;
     std::map<std::size_t, RecipientResult> results;
-    std::map<std::string, std::vector<std::size_t>> recipients_of_mailbox;
+    std::map<CopyKey, Copy> copies;
     for (std::size_t i = 0; i < message.done.size(); ++i) {
         if (message.done[i]) continue;
         const Route route = router_(message.envelope.recipients[i]);
         auto& result = results[i];
         if (route.unknown) result = {Verdict::bounced, "local", "unknown user" + std::string(no_dsn)};
         else if (!route.remote.empty()) result = {Verdict::deferred, "none", "remote delivery not yet available"};
-        for (const auto& mailbox : route.mailboxes) recipients_of_mailbox[mailbox].push_back(i);
+        add_copies(route, i, copies);
     }
-    for (const auto& [mailbox, recipients] : recipients_of_mailbox) {
-        if (entry.delivered_mailboxes.contains(mailbox)) continue;
-        const delivery::DeliveryOutcome outcome = local_.deliver(message, mailbox);
-        if (outcome.status == DeliveryStatus::delivered) {
-            entry.delivered_mailboxes.insert(mailbox);
-            continue;
-        }
-        const Verdict verdict = outcome.status == DeliveryStatus::permanent ? Verdict::bounced : Verdict::deferred;
-        const std::string detail = outcome.detail + (verdict == Verdict::bounced ? std::string(no_dsn) : "");
-        for (auto i : recipients)
-            if (results[i].verdict != Verdict::bounced) results[i] = {verdict, "local", detail};
+    for (const auto& [key, copy] : copies) {
+        if (entry.delivered_copies.contains(key)) continue;
+        const auto& [relay, address] = key;
+        const delivery::DeliveryOutcome outcome = copy.courier->deliver(message, address);
+        if (outcome.status == DeliveryStatus::delivered) entry.delivered_copies.insert(key);
+        const RecipientResult result = result_of(outcome, relay);
+        for (auto i : copy.recipients) keep_worst(results[i], result);
     }
     return results;
+}
+
+void DeliveryQueue::add_copies(const Route& route, std::size_t recipient, std::map<CopyKey, Copy>& copies) {
+    const auto add = [&](std::string relay, const std::string& address, delivery::Courier& courier) {
+        Copy& copy = copies[{std::move(relay), address}];
+        copy.courier = &courier;
+        copy.recipients.push_back(recipient);
+    };
+    for (const auto& mailbox : route.mailboxes) add("local", mailbox, couriers_.local);
+    for (const auto& routed : route.routed)
+        add(std::string(config::to_string(routed.transport)), routed.address, courier_for(routed.transport));
+}
+
+delivery::Courier& DeliveryQueue::courier_for(config::Transport transport) {
+    switch (transport) {
+        case config::Transport::discard: return couriers_.discard;
+    }
+    return couriers_.discard;  // unreachable: the switch covers every transport
+}
+
+DeliveryQueue::RecipientResult DeliveryQueue::result_of(const delivery::DeliveryOutcome& outcome,
+                                                        const std::string& relay) {
+    switch (outcome.status) {
+        case DeliveryStatus::delivered: return {Verdict::sent, relay, outcome.detail};
+        case DeliveryStatus::permanent: return {Verdict::bounced, relay, outcome.detail + std::string(no_dsn)};
+        case DeliveryStatus::temporary: break;
+    }
+    return {Verdict::deferred, relay, outcome.detail};
+}
+
+// A sent copy replaces a sent result too, so the log names the courier that made it.
+void DeliveryQueue::keep_worst(RecipientResult& kept, RecipientResult result) {
+    if (result.verdict >= kept.verdict) kept = std::move(result);
 }
 
 void DeliveryQueue::finish_recipient(Entry& entry, std::size_t index, const RecipientResult& result) {

@@ -4,9 +4,11 @@
 // memory: nothing is read back from the spool) or at start (recover). Worker
 // threads (delivery.local_concurrency) take messages when due and, for each
 // recipient not yet done:
-//   - route it through the current Directory;
+//   - route it through the current Directory (route.hpp: the [[route]] table,
+//     then the local domains, then remote);
 //   - deliver ONE copy per local mailbox, even when several recipients of the
-//     message alias to the same mailbox;
+//     message alias to the same mailbox, and one per routed address, through
+//     the courier of its transport (discard: DiscardCourier);
 //   - delivered: spool.mark_done; permanent failure or unknown user: logged as
 //     bounced and marked done (DSN generation is a later issue: the log says
 //     so); temporary failure: retried with backoff (retry.hpp);
@@ -19,6 +21,7 @@
 //
 // Log lines, one per recipient and attempt, Postfix style:
 //   QUEUEID: to=<rcpt>, relay=local, delay=0.12, status=sent (delivered to maildir)
+//   QUEUEID: to=<rcpt>, relay=discard, delay=0.01, status=sent (discarded by route for bench.test)
 //
 // Trust: message data is untrusted and passed through; recipients were
 // validated at RCPT time. Privileges: those of the courier (write below the
@@ -44,6 +47,13 @@
 
 namespace cartero::scheduler {
 
+// The couriers the queue hands copies to, one per kind of destination.
+// Issue 4 adds lmtp, relay and remote (MX) here.
+struct Couriers {
+    delivery::Courier& local;    // local mailboxes (Maildir)
+    delivery::Courier& discard;  // [[route]] transport = "discard"
+};
+
 struct DeliveryQueueOptions {
     RetryPolicy retry;
     std::size_t workers = 4;  // delivery.local_concurrency
@@ -53,9 +63,9 @@ struct DeliveryQueueOptions {
 
 class DeliveryQueue {
 public:
-    DeliveryQueue(spool::Spool& spool, Router router, delivery::Courier& local, DeliveryQueueOptions options);
+    DeliveryQueue(spool::Spool& spool, Router router, Couriers couriers, DeliveryQueueOptions options);
     DeliveryQueue(spool::Spool& spool, std::function<std::shared_ptr<const accounts::Directory>()> directory,
-                  delivery::Courier& local, const config::Config& config);
+                  Couriers couriers, const config::Config& config);
     ~DeliveryQueue();
     DeliveryQueue(const DeliveryQueue&) = delete;
     DeliveryQueue& operator=(const DeliveryQueue&) = delete;
@@ -77,12 +87,20 @@ public:
 
 private:
     using Clock = std::chrono::steady_clock;
+    // One copy to make: the relay name in the log ("local", "discard") and the
+    // address the courier delivers to (a mailbox, or a routed address).
+    using CopyKey = std::pair<std::string, std::string>;
+    struct Copy {
+        delivery::Courier* courier = nullptr;
+        std::vector<std::size_t> recipients;  // indexes of the recipients this copy serves
+    };
     struct Entry {
         spool::QueuedMessage message;
         unsigned attempts = 0;
-        std::set<std::string> delivered_mailboxes;  // copies made, so a retry does not repeat them
+        std::set<CopyKey> delivered_copies;  // copies made, so a retry does not repeat them
     };
-    enum class Verdict { sent, bounced, deferred };
+    // In order of severity: a recipient's result is the worst of its copies'.
+    enum class Verdict { sent, deferred, bounced };
     struct RecipientResult {
         Verdict verdict = Verdict::sent;
         std::string relay = "local";
@@ -90,15 +108,19 @@ private:
     };
 
     static std::string_view status_word(Verdict verdict);
+    static void keep_worst(RecipientResult& kept, RecipientResult result);
     void work();
     bool attempt(Entry& entry);  // true when no recipient is left
     std::map<std::size_t, RecipientResult> deliver_pending(Entry& entry);
+    static RecipientResult result_of(const delivery::DeliveryOutcome& outcome, const std::string& relay);
+    void add_copies(const Route& route, std::size_t recipient, std::map<CopyKey, Copy>& copies);
+    delivery::Courier& courier_for(config::Transport transport);
     void finish_recipient(Entry& entry, std::size_t index, const RecipientResult& result);
     void settle(Entry entry, bool finished);
 
     spool::Spool& spool_;
     Router router_;
-    delivery::Courier& local_;
+    Couriers couriers_;
     DeliveryQueueOptions options_;
 
     mutable std::mutex mutex_;

@@ -2,19 +2,36 @@
 #include "scheduler/route.hpp"
 
 namespace cartero::scheduler {
+namespace {
+
+// Step 1 of the order in route.hpp, for a recipient or an alias target: true
+// when its domain has a route, which then takes it.
+bool take_if_routed(const accounts::Directory& directory, std::string_view address, Route& route) {
+    const config::Route* routed = directory.route_for(accounts::domain_of(address));
+    if (routed == nullptr) return false;
+    route.routed.push_back({accounts::normalize_address(address), routed->transport});
+    return true;
+}
+
+Route route_recipient(const accounts::Directory& directory, std::string_view recipient) {
+    Route route;
+    if (take_if_routed(directory, recipient, route)) return route;
+    const auto mailboxes = directory.resolve(recipient);
+    if (!mailboxes) {
+        route.unknown = true;
+        return route;
+    }
+    for (const auto& mailbox : *mailboxes) route.mailboxes.push_back(mailbox.address());
+    for (auto& target : directory.remote_targets(recipient))
+        if (!take_if_routed(directory, target, route)) route.remote.push_back(std::move(target));
+    return route;
+}
+
+}  // namespace
 
 Router directory_router(std::function<std::shared_ptr<const accounts::Directory>()> current) {
     return [current = std::move(current)](std::string_view recipient) {
-        const auto directory = current();
-        Route route;
-        const auto mailboxes = directory->resolve(recipient);
-        if (!mailboxes) {
-            route.unknown = true;
-            return route;
-        }
-        for (const auto& mailbox : *mailboxes) route.mailboxes.push_back(mailbox.address());
-        route.remote = directory->remote_targets(recipient);
-        return route;
+        return route_recipient(*current(), recipient);
     };
 }
 

@@ -1,5 +1,15 @@
 // Route: where one recipient's mail goes, as the queue runner needs it.
 //
+// Routing order (docs/queue.md):
+//   1. the [[route]] table: a recipient whose domain has a route goes to that
+//      route's transport as it is, no alias expansion, no user check;
+//   2. the local domains: aliases are expanded to local mailboxes, and alias
+//      targets outside the local domains go through this order again from 1
+//      (a routed target to its transport, anything else to 3);
+//   3. remote: everything else (MX delivery, a later issue).
+// The config keeps route and local domains apart, so 1 and 2 never compete;
+// asking the route table first still makes the order the code's, not luck.
+//
 // Trust: recipients were validated at RCPT time; lookups are exact matches
 // in the Directory snapshot (accounts/directory.hpp).
 #pragma once
@@ -11,13 +21,21 @@
 #include <vector>
 
 #include "accounts/directory.hpp"
+#include "config/config.hpp"
 
 namespace cartero::scheduler {
+
+// An address in a [[route]] domain, and what its route does with it.
+struct RoutedAddress {
+    std::string address;  // normalised (accounts::normalize_address)
+    config::Transport transport = config::Transport::discard;
+};
 
 struct Route {
     bool unknown = false;                // local domain, no such user or alias: bounce
     std::vector<std::string> mailboxes;  // local mailbox addresses (after aliases)
-    std::vector<std::string> remote;     // addresses outside the local domains
+    std::vector<RoutedAddress> routed;   // addresses in [[route]] domains
+    std::vector<std::string> remote;     // addresses outside the local and routed domains
 };
 
 using Router = std::function<Route(std::string_view recipient)>;

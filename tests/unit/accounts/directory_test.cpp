@@ -106,6 +106,33 @@ TEST(DirectoryMaySendAs, Table) {
     }
 }
 
+TEST(DirectoryRoutes, ExactDomainsOnly) {
+    const Directory directory({"example.com"}, {"alice@example.com"}, {},
+                              {{"Bench.Test", config::Transport::discard}});
+    struct Case { std::string domain; bool routed, accepted; };
+    const Case cases[] = {
+        {"bench.test", true, true},
+        {"BENCH.test", true, true},
+        {"example.com", false, true},  // local: accepted, not routed
+        {"sub.bench.test", false, false},
+        {"bench.test.example.com", false, false},
+        {"test", false, false},
+        {"", false, false},
+    };
+    for (const auto& c : cases) {
+        const config::Route* route = directory.route_for(c.domain);
+        EXPECT_EQ(route != nullptr, c.routed) << "route_for(" << c.domain << ")";
+        if (route != nullptr) {
+            EXPECT_EQ(route->domain, "bench.test");
+            EXPECT_EQ(route->transport, config::Transport::discard);
+        }
+        EXPECT_EQ(directory.accepts_domain(c.domain), c.accepted) << "accepts_domain(" << c.domain << ")";
+    }
+    EXPECT_FALSE(directory.is_local_domain("bench.test")) << "a routed domain is not local";
+    EXPECT_EQ(directory.remote_targets("x@bench.test"), std::vector<std::string>{"x@bench.test"})
+        << "the Directory leaves routing to the queue (scheduler/route.hpp)";
+}
+
 TEST(DirectoryLocalDomain, CaseInsensitive) {
     const auto directory = sample();
     EXPECT_TRUE(directory.is_local_domain("EXAMPLE.com"));

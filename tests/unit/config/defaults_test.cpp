@@ -44,5 +44,17 @@ TEST(ListenerRoleNames, RoundTrip) {
     EXPECT_EQ(listener_role_from_string("smtp"), std::nullopt);
 }
 
+TEST(TransportNames, RoundTrip) {
+    const auto names = transport_names();
+    ASSERT_FALSE(names.empty());
+    for (const std::string_view name : names) {
+        const auto transport = transport_from_string(name);
+        ASSERT_TRUE(transport) << name;
+        EXPECT_EQ(to_string(*transport), name);
+    }
+    EXPECT_EQ(transport_from_string("DISCARD"), std::nullopt);
+    EXPECT_EQ(transport_from_string("lmtp"), std::nullopt) << "not a transport until issue 4 adds it";
+}
+
 }  // namespace
 }  // namespace cartero::config

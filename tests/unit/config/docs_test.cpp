@@ -48,7 +48,7 @@ TEST(ConfigurationDoc, DocumentsEveryKeyWithTypeDefaultAndBounds) {
         ASSERT_GE(cells.size(), 5u) << spec.key << ": no row \"| `" << spec.key
                                     << "` | type | default | bounds | meaning |\" in docs/configuration.md";
         const std::string want_default =
-            spec.scope == Scope::listener ? default_text(spec) : in_code(default_text(spec));
+            spec.scope == Scope::global ? in_code(default_text(spec)) : default_text(spec);
         EXPECT_EQ(cells[1], kind_name(spec.kind)) << spec.key << ": documented type";
         EXPECT_EQ(cells[2], want_default) << spec.key << ": documented default";
         EXPECT_EQ(cells[3], in_code(bounds_text(spec))) << spec.key << ": documented bounds";

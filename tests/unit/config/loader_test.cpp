@@ -263,6 +263,20 @@ TEST(LoadFile, ErrorsNameFileLineAndKey) {
         {"[[listener]]\nrole = \"mx\"\naddress = \"127.0.0.1:25\"\n[[listener]]\nrole = \"mx\"\naddress = "
          "\"0.0.0.0:25\"",
          6, "listener.address", "overlaps listener #1"},
+        // Routes.
+        {"[[route]]\ndomain = \"bench.test\"\ntransport = \"lmtp\"", 3, "route.transport",
+         "unknown transport \"lmtp\" (use one of: discard)"},
+        {"\n[[route]]\ndomain = \"bench.test\"", 2, "route.transport", "missing in this [[route]]"},
+        {"[[route]]\ntransport = \"discard\"", 1, "route.domain", "missing in this [[route]]"},
+        {"[[route]]\ndomain = \"*\"\ntransport = \"discard\"", 2, "route.domain", "is not a valid domain name"},
+        {"[[route]]\ndomain = \"*.bench.test\"\ntransport = \"discard\"", 2, "route.domain",
+         "is not a valid domain name"},
+        {"[[route]]\ndomain = \"bench.test\"\ntransport = \"discard\"\n[[route]]\ndomain = \"Bench.TEST\"\n"
+         "transport = \"discard\"",
+         5, "route.domain", "\"bench.test\" already has a route (route #1)"},
+        {"[[route]]\ndomain = \"bench.test\"\ntransport = \"discard\"\nhost = \"x\"", 4, "route.host", "unknown key"},
+        {"[route]\ndomain = \"bench.test\"", 1, "route", "write one [[route]] table (two brackets) per route"},
+        {"route = \"bench.test\"", 1, "route", "is a string"},
         // Rules across keys.
         {"[[listener]]\nrole = \"submissions\"\naddress = \"127.0.0.1:465\"", 1, "listener.role",
          "role submissions needs TLS"},
@@ -276,10 +290,28 @@ TEST(LoadFile, ErrorsNameFileLineAndKey) {
         {"[delivery]\nretry_initial = \"2h\"", 2, "delivery.retry_initial", "greater than delivery.retry_max"},
         {"[limits]\ncommand_timeout = \"30m\"\nsession_timeout = \"10m\"", 3, "limits.session_timeout",
          "greater than"},
+        {"local_domains = [\"example.org\", \"bench.test\"]\n[[route]]\ndomain = \"bench.test\"\n"
+         "transport = \"discard\"",
+         2, "route.domain", "\"bench.test\" is also in local_domains, so it would be both delivered and routed"},
+        {"[[route]]\ndomain = \"example.org\"\ntransport = \"discard\"\n\n[[route]]\ndomain = \"LOCALHOST\"\n"
+         "transport = \"discard\"",
+         5, "route.domain", "\"localhost\" is also in local_domains (by default)"},
     };
     for (const ErrorCase& c : cases) {
         expect_error(c);
     }
+}
+
+TEST(LoadFile, RoutesInFileOrderLowerCased) {
+    TempDir dir;
+    const Config got = load_text(dir, "local_domains = [\"example.org\"]\n"
+                                      "[[route]]\ndomain = \"Bench.Test\"\ntransport = \"discard\"\n"
+                                      "[[route]]\ndomain = \"sink.example.org\"\ntransport = \"discard\"\n");
+    ASSERT_EQ(got.routes.size(), 2u);
+    EXPECT_EQ(got.routes[0].domain, "bench.test");
+    EXPECT_EQ(got.routes[0].transport, Transport::discard);
+    EXPECT_EQ(got.routes[1].domain, "sink.example.org") << "a sub-domain of a local domain may be routed";
+    EXPECT_TRUE(load_text(dir, "").routes.empty()) << "no [[route]]: no routes";
 }
 
 TEST(LoadFile, TlsListenersAreValidWithTls) {

@@ -18,10 +18,15 @@ TEST(Schema, KeysAreUniqueAndDocumented) {
     EXPECT_EQ(find_key("no.such.key"), nullptr);
 }
 
-TEST(Schema, ListenerKeysLiveInTheListenerTable) {
-    for (const KeySpec& spec : schema()) {
-        const bool in_listener_table = spec.key.starts_with("listener.");
-        EXPECT_EQ(spec.scope == Scope::listener, in_listener_table) << spec.key;
+TEST(Schema, EntryKeysLiveInTheirArrayOfTables) {
+    const struct {
+        std::string_view prefix;
+        Scope scope;
+    } tables[] = {{"listener.", Scope::listener}, {"route.", Scope::route}};
+    for (const auto& table : tables) {
+        for (const KeySpec& spec : schema()) {
+            EXPECT_EQ(spec.scope == table.scope, spec.key.starts_with(table.prefix)) << spec.key;
+        }
     }
 }
 
@@ -50,7 +55,7 @@ TEST(Schema, DefaultsAreWithinBounds) {
 // row's Kind matches the C++ type of the field it stores into.
 TEST(Schema, DefaultsSurviveStoreAndLoad) {
     for (const KeySpec& spec : schema()) {
-        if (spec.scope == Scope::listener) {
+        if (spec.scope != Scope::global) {
             continue;
         }
         Config config;
@@ -69,6 +74,16 @@ TEST(Schema, ListenerKeysStoreIntoTheLastListener) {
     EXPECT_EQ(config.listeners.back().host, "::1");
     EXPECT_EQ(config.listeners.back().port, 587);
     EXPECT_EQ(default_text(*find_key("listener.role")), "(required)");
+}
+
+TEST(Schema, RouteKeysStoreIntoTheLastRoute) {
+    Config config;
+    config.routes.emplace_back();
+    find_key("route.domain")->store(config, std::string("Bench.Test"));
+    find_key("route.transport")->store(config, std::string("discard"));
+    EXPECT_EQ(config.routes.back().domain, "bench.test");
+    EXPECT_EQ(config.routes.back().transport, Transport::discard);
+    EXPECT_EQ(default_text(*find_key("route.domain")), "(required)");
 }
 
 TEST(Schema, DefaultTextLooksLikeToml) {

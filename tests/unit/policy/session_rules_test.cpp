@@ -1,5 +1,6 @@
 // SessionRules: sender ownership on submission, null sender, unknown local
-// recipients, relay control and the classic open-relay address tricks.
+// recipients, relay control, [[route]] domains and the classic open-relay
+// address tricks.
 #include "policy/session_rules.hpp"
 
 #include <gtest/gtest.h>
@@ -15,7 +16,8 @@ std::shared_ptr<const accounts::Directory> directory() {
         std::vector<std::string>{"example.com"},
         std::vector<std::string>{"alice@example.com", "bob@example.com"},
         std::vector<std::pair<std::string, std::string>>{{"sales@example.com", "alice@example.com"},
-                                                         {"fwd@example.com", "carol@example.org"}});
+                                                         {"fwd@example.com", "carol@example.org"}},
+        std::vector<config::Route>{{"bench.test", config::Transport::discard}});
     return snapshot;
 }
 
@@ -100,6 +102,17 @@ TEST(SessionRulesRcpt, Table) {
         // An address literal is not a local domain.
         {{Role::mx, ""}, "user@[127.0.0.1]", "554 5.7.1 <user@[127.0.0.1]>" + relay},
         {{Role::submission, "alice@example.com"}, "user@[127.0.0.1]", "accept"},
+        // A [[route]] domain: any address in it, from anyone, on every role, without a user
+        // check; only that exact domain (no open relay through its sub-domains or look-alikes).
+        {{Role::mx, ""}, "anyone@bench.test", "accept"},
+        {{Role::mx, ""}, "Anyone@BENCH.Test", "accept"},
+        {{Role::submission, ""}, "anyone@bench.test", "accept"},
+        {{Role::submissions, "alice@example.com"}, "anyone@bench.test", "accept"},
+        {{Role::mx, ""}, "x@sub.bench.test", "554 5.7.1 <x@sub.bench.test>" + relay},
+        {{Role::mx, ""}, "x@bench.test.example.org", "554 5.7.1 <x@bench.test.example.org>" + relay},
+        {{Role::mx, ""}, "x@otherbench.test", "554 5.7.1 <x@otherbench.test>" + relay},
+        {{Role::mx, ""}, "x@test", "554 5.7.1 <x@test>" + relay},
+        {{Role::mx, ""}, "x%carol@example.org@bench.test", "accept"},  // a local part like any other: discarded
         // RFC 5321 4.5.1: <Postmaster> without a domain MUST be accepted, from anyone.
         {{Role::mx, ""}, "postmaster", "accept"},
         {{Role::mx, ""}, "PostMaster", "accept"},
