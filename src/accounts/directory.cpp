@@ -22,6 +22,7 @@ Mailbox mailbox_of(const std::string& address) {
 Directory::Directory(std::vector<std::string> local_domains, std::vector<std::string> users,
                      std::vector<std::pair<std::string, std::string>> aliases, std::vector<config::Route> routes) {
     for (const auto& domain : local_domains) domains_.insert(normalize_address(domain));
+    if (!local_domains.empty()) primary_domain_ = normalize_address(local_domains.front());
     for (const auto& user : users) users_.insert(normalize_address(user));
     for (const auto& [source, target] : aliases)
         push_unique(aliases_[normalize_address(source)], normalize_address(target));
@@ -29,6 +30,11 @@ Directory::Directory(std::vector<std::string> local_domains, std::vector<std::st
         route.domain = normalize_address(route.domain);
         routes_.emplace(route.domain, std::move(route));
     }
+}
+
+std::string Directory::qualify(std::string_view address) const {
+    if (address.find('@') != std::string_view::npos || primary_domain_.empty()) return std::string(address);
+    return std::string(address) + "@" + primary_domain_;
 }
 
 bool Directory::is_local_domain(std::string_view domain) const {

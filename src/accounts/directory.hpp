@@ -48,6 +48,12 @@ public:
     bool is_local_domain(std::string_view domain) const;
     bool is_user(std::string_view address) const;
 
+    // RFC 5321 4.5.1: "RCPT TO:<Postmaster>" without a domain must be accepted
+    // and reach the postmaster; it arrives here as "postmaster" and becomes
+    // "postmaster@" + the first local domain of the config. Every other
+    // address is returned unchanged.
+    std::string qualify(std::string_view address) const;
+
     // The [[route]] for exactly this domain (case-insensitive; no parent-domain
     // or wildcard match), or nullptr. Valid as long as this snapshot.
     const config::Route* route_for(std::string_view domain) const;
@@ -82,6 +88,7 @@ private:
                      Expansion& out) const;
 
     std::unordered_set<std::string> domains_;
+    std::string primary_domain_;  // the first of local_domains, for qualify()
     std::unordered_set<std::string> users_;
     std::unordered_map<std::string, std::vector<std::string>> aliases_;
     std::unordered_map<std::string, config::Route> routes_;  // by domain

@@ -13,7 +13,8 @@ bool take_if_routed(const accounts::Directory& directory, std::string_view addre
     return true;
 }
 
-Route route_recipient(const accounts::Directory& directory, std::string_view recipient) {
+Route route_recipient(const accounts::Directory& directory, std::string_view as_received) {
+    const std::string recipient = directory.qualify(as_received);
     Route route;
     if (take_if_routed(directory, recipient, route)) return route;
     const auto mailboxes = directory.resolve(recipient);

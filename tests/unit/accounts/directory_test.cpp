@@ -141,5 +141,16 @@ TEST(DirectoryLocalDomain, CaseInsensitive) {
     EXPECT_FALSE(directory.is_local_domain("[127.0.0.1]"));
 }
 
+TEST(DirectoryQualify, BarePostmasterGoesToTheFirstLocalDomain) {
+    const Directory directory({"example.com", "example.net"}, {}, {{"postmaster@example.com", "alice@example.com"}});
+    const std::pair<std::string, std::string> cases[] = {
+        {"postmaster", "postmaster@example.com"},
+        {"postmaster@example.net", "postmaster@example.net"},
+        {"bob@elsewhere.org", "bob@elsewhere.org"},
+    };
+    for (const auto& [given, want] : cases)
+        EXPECT_EQ(directory.qualify(given), want) << "qualify(" << given << ")";
+}
+
 }  // namespace
 }  // namespace cartero::accounts

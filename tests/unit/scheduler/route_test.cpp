@@ -13,7 +13,8 @@ std::shared_ptr<const accounts::Directory> directory() {
         std::vector<std::pair<std::string, std::string>>{{"sink@example.org", "load@bench.test"},
                                                          {"both@example.org", "alice@example.org"},
                                                          {"both@example.org", "load@bench.test"},
-                                                         {"away@example.org", "friend@remote.example"}},
+                                                         {"away@example.org", "friend@remote.example"},
+                                                         {"postmaster@example.org", "alice@example.org"}},
         std::vector<config::Route>{{"bench.test", config::Transport::discard}});
     return snapshot;
 }
@@ -46,6 +47,8 @@ TEST(DirectoryRouter, Table) {
         {"away@example.org", "mailboxes=[] routed=[] remote=[friend@remote.example]"},
         {"alice@example.org", "mailboxes=[alice@example.org] routed=[] remote=[]"},
         {"nobody@example.org", "unknown"},
+        // RFC 5321 4.5.1: a bare <Postmaster> reaches the first local domain's postmaster.
+        {"postmaster", "mailboxes=[alice@example.org] routed=[] remote=[]"},
         {"friend@remote.example", "mailboxes=[] routed=[] remote=[friend@remote.example]"},
     };
     for (const auto& c : cases) {
