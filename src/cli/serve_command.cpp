@@ -154,7 +154,7 @@ int serve(const GlobalOptions& options) {
     queue.recover(std::move(recovered));
 
     auth::Authenticator authenticator(*store, auth::AppPasswordKey::load_or_create(config.data_dir), config.limits);
-    net::Services services{*spool, queue, authenticator, {}};
+    net::Services services{*spool, queue, authenticator, {}, {}};
     net::Server server(make_runtime(config, directory_now), services, [&] {
         const config::Config reloaded = load_config(options);
         directory.use_domains(reloaded.local_domains, reloaded.routes);

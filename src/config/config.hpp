@@ -37,6 +37,7 @@ struct Tls {
 struct Limits {
     std::size_t message_size = 10 * 1024 * 1024;        // limits.message_size (octets)
     std::size_t recipients_per_message = 1000;          // limits.recipients_per_message
+    std::size_t receiving_memory = 512 * 1024 * 1024;   // limits.receiving_memory, all sessions together
     std::size_t command_line_length = 2048;             // limits.command_line_length (octets incl. CRLF)
     std::size_t bad_commands = 20;                      // limits.bad_commands per session
     std::size_t messages_per_session = 1000;            // limits.messages_per_session

@@ -74,6 +74,27 @@ Connection::Connection(asio::ip::tcp::socket socket, config::ListenerRole role,
     session_deadline_ = Clock::now() + runtime_->config->limits.session_timeout;
 }
 
+Connection::~Connection() { release_message(); }
+
+// Every octet held for the open message is counted in the shared budget; past
+// it the rest of the message is read and dropped, and its end gets 452 4.3.1.
+bool Connection::append_to_message(std::string_view bytes) {
+    if (!message_ || over_budget_) return false;
+    if (!services_.receiving.try_take(bytes.size(), runtime_->config->limits.receiving_memory)) {
+        spdlog::warn("{}: {}: refusing the message: limits.receiving_memory reached", id_, queue_id_);
+        over_budget_ = true;
+        release_message();
+        return false;
+    }
+    message_->append(bytes);
+    return true;
+}
+
+void Connection::release_message() {
+    if (message_) services_.receiving.give_back(message_->size());
+    message_.reset();
+}
+
 smtp::SessionSettings Connection::session_settings() const {
     const config::Config& config = *runtime_->config;
     smtp::SessionSettings settings;
@@ -205,26 +226,34 @@ asio::awaitable<bool> Connection::perform(smtp::ServerSession& session, smtp::Au
 
 asio::awaitable<bool> Connection::perform(smtp::ServerSession&, smtp::MessageBegin& begin) {
     queue_id_ = services_.spool.new_id();
+    release_message();
     message_ = std::make_shared<std::string>();
+    over_budget_ = false;
     message_deadline_ = Clock::now() + runtime_->config->limits.data_timeout;
     smtp::ReceivedOptions options;
     options.by_hostname = runtime_->config->hostname;
     options.queue_id = queue_id_;
     options.when = std::time(nullptr);
     options.include_auth_user = runtime_->config->received_header_includes_auth_user;
-    *message_ += smtp::received_header(begin.trace, options);
+    append_to_message(smtp::received_header(begin.trace, options));
     co_return true;
 }
 
 asio::awaitable<bool> Connection::perform(smtp::ServerSession&, smtp::MessageData& data) {
-    if (message_) message_->append(data.bytes);
+    append_to_message(data.bytes);
     co_return true;
 }
 
 asio::awaitable<bool> Connection::perform(smtp::ServerSession& session, smtp::MessageEnd& end) {
+    if (over_budget_ || !message_) {
+        // RFC 3463 4.3.1: mail system full; the client keeps the message and retries.
+        session.message_failed(smtp::make_reply(452, "4.3.1", "Error: insufficient system storage, try again later"));
+        co_return true;
+    }
     spool::Envelope envelope = to_spool(end.envelope, session.auth_user());
+    const std::size_t size = message_->size();
+    services_.receiving.give_back(size);  // from here the spool and the queue hold it
     std::shared_ptr<const std::string> data = std::move(message_);
-    const std::size_t size = data->size();
     auto [ec] = co_await on_completion<std::error_code>([&](auto done) {
         services_.spool.commit(queue_id_, envelope, data, std::move(done));
     });
@@ -243,7 +272,7 @@ asio::awaitable<bool> Connection::perform(smtp::ServerSession& session, smtp::Me
 }
 
 asio::awaitable<bool> Connection::perform(smtp::ServerSession&, smtp::MessageAbort&) {
-    message_.reset();
+    release_message();
     co_return true;
 }
 

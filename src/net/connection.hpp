@@ -23,6 +23,9 @@ class Connection {
 public:
     Connection(boost::asio::ip::tcp::socket socket, config::ListenerRole role,
                std::shared_ptr<const Runtime> runtime, Services& services, std::string id);
+    ~Connection();
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
 
     boost::asio::awaitable<void> run();
 
@@ -64,6 +67,10 @@ private:
     std::string queue_id_;
     std::shared_ptr<std::string> message_;
     Clock::time_point message_deadline_;
+    bool over_budget_ = false;  // the message outgrew limits.receiving_memory
+
+    bool append_to_message(std::string_view bytes);
+    void release_message();
 
 };
 

@@ -10,6 +10,7 @@
 #include "config/config.hpp"
 #include "config/network.hpp"
 #include "net/connection_limiter.hpp"
+#include "net/memory_budget.hpp"
 #include "smtp/session.hpp"
 
 namespace boost::asio::ssl {
@@ -39,6 +40,7 @@ struct Services {
     scheduler::DeliveryQueue& queue;
     auth::Authenticator& authenticator;
     ConnectionLimiter limiter;
+    MemoryBudget receiving;  // limits.receiving_memory
 };
 
 }  // namespace cartero::net

@@ -39,6 +39,28 @@ def send_data(c: h.RawClient, msg: bytes, rcpts=(BOB,), sender="x@remote.test") 
     return c.reply(30)
 
 
+class ReceivingMemoryTest(unittest.TestCase):
+    """limits.receiving_memory: messages in flight are bounded in total; a message that
+    outgrows the budget is read to its end and refused 452 4.3.1, and the budget is
+    given back, so the next (small) message on the same session is accepted."""
+
+    def test_message_past_the_budget_is_refused_then_budget_returns(self):
+        with h.Server(config={"limits": {"receiving_memory": 65536}}, users=USERS, name="budget") as srv:
+            t = tok()
+            big = h.make_message(token=t, body=(b"m" * 998 + b"\r\n") * 80)
+            self.assertGreater(len(big), 65536)
+            with mx_session(srv) as c:
+                r = send_data(c, big)
+                self.assertEqual((r.code, r.enhanced), (452, "4.3.1"), r)
+                t2 = tok()
+                r = send_data(c, h.make_message(token=t2))
+                self.assertEqual(r.code, 250, r)
+                r = send_data(c, h.make_message(token=tok()))
+                self.assertEqual(r.code, 250, "the budget was not given back after a commit")
+            h.wait_for_token(srv, BOB, t2)
+            self.assertEqual(h.find_by_token(srv, BOB, t), [], "refused message was delivered")
+
+
 class SizeAndCountLimitsTest(unittest.TestCase):
     srv: h.Server
 
