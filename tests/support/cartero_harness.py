@@ -581,6 +581,9 @@ class Server:
 
     # -- process control
     def start(self) -> "Server":
+        return self.start_with_retries(3)
+
+    def start_with_retries(self, bind_retries: int) -> "Server":
         if self.proc is not None and self.proc.poll() is None:
             raise RuntimeError("already running")
         self._log_file = open(self.log_path, "ab")
@@ -590,11 +593,37 @@ class Server:
                                      stdin=subprocess.DEVNULL, stdout=self._log_file, stderr=self._log_file,
                                      start_new_session=True)
         self.starts += 1
-        self.wait_ready()
+        self.wait_ready(bind_retries)
         return self
 
-    def wait_ready(self) -> None:
+    def _log_since_start(self) -> str:
+        text = self.log_path.read_text(errors="replace")
+        return text[text.rfind(f"===== start #{self.starts} ====="):]
+
+    def _repick_ports(self) -> None:
+        """Another process took a port between free_port() and our bind (parallel tests):
+        choose new ones and rewrite the listeners."""
+        self.ports = {r: free_port() for r in self.roles}
+        self.config["listener"] = [{"role": r, "address": f"127.0.0.1:{p}"} for r, p in self.ports.items()]
+        self.write_config()
+
+    def wait_ready(self, bind_retries: int = 3) -> None:
+        """Ready = our own process printed its banner (so a port answering is ours,
+        not another test's server that grabbed the same port) and every port accepts."""
         deadline = time.monotonic() + self.ready_timeout
+        while "cartero is running" not in self._log_since_start():
+            if self.proc.poll() is not None:
+                if "cannot listen on" in self._log_since_start() and bind_retries > 0:
+                    self._close_log()
+                    self._repick_ports()
+                    self.starts -= 1
+                    self.start_with_retries(bind_retries - 1)
+                    return
+                raise ServerFailed(f"cartero exited with {self.proc.returncode} before ready:\n{self.log_tail()}")
+            if time.monotonic() > deadline:
+                self.kill9()
+                raise ServerFailed(f"no start banner in {self.ready_timeout}s:\n{self.log_tail()}")
+            time.sleep(0.02)
         for role, port in self.ports.items():
             while True:
                 if self.proc.poll() is not None:
