@@ -35,7 +35,9 @@ ROOT = BENCH.parent
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 FROM = "from@bench.test"
-RCPT = "bob@bench.test"
+RCPT = "bob@bench.test"          # local user: Maildir delivery (e2e, latency)
+DISCARD_DOMAIN = "discard.bench.test"
+DISCARD_RCPT = f"load@{DISCARD_DOMAIN}"  # accept-only scenarios: both servers discard
 SMTP_SOURCE = "/usr/sbin/smtp-source"
 
 
@@ -119,10 +121,14 @@ def drop_dirty() -> None:
 class Server:
     name = "?"
 
-    def __init__(self, work: Path):
+    def __init__(self, work: Path, discard: bool = False):
         self.work = work
         self.port = free_port()
-        self.rcpt = RCPT  # the recipient smtp-source sends to
+        # the recipient smtp-source sends to: both servers are configured alike in every
+        # scenario (a local user in bench.test, and discard.bench.test routed to a discard
+        # transport); the accept-only scenarios send to the discarded domain.
+        self.discard = discard
+        self.rcpt = DISCARD_RCPT if discard else RCPT
 
     def pids(self) -> list[int]:
         raise NotImplementedError
@@ -138,37 +144,43 @@ class Server:
     def maildir_new(self) -> Path:
         raise NotImplementedError
 
+    def sent_logged(self) -> int | None:
+        """Deliveries/discards the server logged as done (status=sent); read after stop."""
+        try:
+            with open(self.logfile(), "rb") as f:
+                return sum(line.count(b"status=sent") for line in f)
+        except OSError:
+            return None
+
+    def logfile(self) -> Path:
+        raise NotImplementedError
+
 
 class Cartero(Server):
     name = "cartero"
 
     def __init__(self, work: Path, binary: str, tls: bool = False, discard: bool = False,
-                 no_delivery: bool = False, io_threads: int = 0):
-        super().__init__(work)
-        # no_delivery: a stand-in for the missing discard route. The client is trusted
-        # (loopback in trusted_networks) and sends to a domain that is not local, so the
-        # message is accepted, spooled durably exactly as local mail, and then deferred
-        # ("remote delivery not yet available") instead of being written to a Maildir.
-        self.no_delivery = no_delivery
+                 io_threads: int = 0):
+        super().__init__(work, discard)
         self.io_threads = io_threads
-        if no_delivery:
-            self.rcpt = "bob@elsewhere.test"
         self.binary = binary
         self.data = work / "data"
         self.config = work / "cartero.toml"
         self.log = work / "cartero.log"
         self.proc: subprocess.Popen | None = None
         self.tls = tls
-        # discard: there is no `discard` route in cartero yet (issue 3); accept-only runs
-        # deliver into the Maildir, which is more work than Postfix's discard transport.
-        self.discard = discard
 
     def write_config(self) -> None:
         lines = [
             'hostname = "bench.invalid"',
             f'data_dir = "{self.data}"',
             'local_domains = ["bench.test"]',
-            'trusted_networks = ["127.0.0.0/8"]' if self.no_delivery else "",
+            "",
+            # accept-only target: spooled and synced before the 250 like any message,
+            # then thrown away (Postfix: the same domain to its discard: transport)
+            "[[route]]",
+            f'domain = "{DISCARD_DOMAIN}"',
+            'transport = "discard"',
             "",
             "[[listener]]",
             'role = "mx"',
@@ -234,6 +246,9 @@ class Cartero(Server):
     def maildir_new(self) -> Path:
         return self.data / "mail" / "bench.test" / "bob" / "new"
 
+    def logfile(self) -> Path:
+        return self.log
+
 
 MASTER_CF = """\
 # private benchmark instance: nothing chrooted, smtpd only on loopback
@@ -291,7 +306,11 @@ virtual_mailbox_maps = texthash:{work}/conf/vmailbox
 virtual_minimum_uid = 100
 virtual_uid_maps = static:{uid}
 virtual_gid_maps = static:{gid}
-virtual_transport = {transport}
+virtual_transport = virtual
+# accept-only target: any address in discard.bench.test, no recipient check (as
+# cartero's [[route]]), queued and fsynced by cleanup, then the discard: transport
+relay_domains = {discard_domain}
+transport_maps = texthash:{work}/conf/transport
 """
 
 
@@ -300,9 +319,8 @@ class Postfix(Server):
     UID = GID = 65534  # nobody/nogroup own the benchmark Maildir
 
     def __init__(self, work: Path, discard: bool = False, process_limit: int = 200):
-        super().__init__(work)
+        super().__init__(work, discard)
         self.conf = work / "conf"
-        self.discard = discard
         self.process_limit = process_limit
         self.master_pid: int | None = None
 
@@ -324,9 +342,10 @@ class Postfix(Server):
         os.chown(vmail, self.UID, self.GID)
         (self.conf / "main.cf").write_text(MAIN_CF.format(
             work=self.work, uid=self.UID, gid=self.GID, process_limit=self.process_limit,
-            transport="discard" if self.discard else "virtual"))
+            discard_domain=DISCARD_DOMAIN))
         (self.conf / "master.cf").write_text(MASTER_CF.format(port=self.port))
         (self.conf / "vmailbox").write_text(f"{RCPT} bench.test/bob/\n")
+        (self.conf / "transport").write_text(f"{DISCARD_DOMAIN} discard:\n")
         r = self.postfix("start")
         if r.returncode != 0:
             raise RuntimeError(f"postfix start failed: {r.stdout}{r.stderr}")
@@ -367,6 +386,9 @@ class Postfix(Server):
 
     def maildir_new(self) -> Path:
         return self.work / "vmail" / "bench.test" / "bob" / "new"
+
+    def logfile(self) -> Path:
+        return self.work / "maillog"
 
 
 # --------------------------------------------------------------------------- load
@@ -497,12 +519,6 @@ def scenarios(a) -> list[dict]:
              fn=sc_end_to_end, discard=False),
         dict(key="latency", title="end-of-data reply latency p99, 5 KB, 20 sessions",
              unit="ms", fn=sc_latency, discard=False, lower_better=True),
-        dict(key="accept-s20-nodeliv", title="accept, 5 KB, 1 msg/conn, 20 sessions, cartero "
-             "spools but does not deliver (discard stand-in)", unit="msg/s",
-             fn=sc_accept(20, 1, 5120), discard=True, no_delivery=True),
-        dict(key="accept-s100-nodeliv", title="accept, 5 KB, 1 msg/conn, 100 sessions, cartero "
-             "spools but does not deliver (discard stand-in)", unit="msg/s",
-             fn=sc_accept(100, 1, 5120), discard=True, no_delivery=True),
         dict(key="idle-1k", title=f"idle connections after EHLO: {a.idle_small:,}", unit="KiB/conn",
              fn=sc_idle(a.idle_small), discard=True, lower_better=True, rounds=1),
         dict(key="idle-10k", title=f"idle connections after EHLO: {a.idle_large:,}",
@@ -520,7 +536,7 @@ def scenarios(a) -> list[dict]:
 def make_server(name: str, sc: dict, a, work: Path) -> Server:
     if name == "cartero":
         return Cartero(work, a.cartero, tls=sc.get("tls", False), discard=sc["discard"],
-                       no_delivery=sc.get("no_delivery", False), io_threads=a.io_threads)
+                       io_threads=a.io_threads)
     limit = max(200, a.postfix_idle_max + 100)
     return Postfix(work, discard=sc["discard"], process_limit=limit)
 
@@ -563,6 +579,8 @@ def run_all(a) -> dict:
                         srv.stop()
                     except Exception as e:
                         r["error"] = f"stop: {e}"
+                if "n" in r:  # how many the server logged as sent/discarded by its stop
+                    r["sent_logged"] = srv.sent_logged()
                 print(f"#   {name}: {json.dumps(r)}", file=sys.stderr, flush=True)
                 row[name] = r
                 if not a.keep:
@@ -580,6 +598,13 @@ def ratio(sc: dict, row: dict) -> float | None:
     if c is None or p is None or c != c or p != p or c == 0 or p == 0:
         return None
     return p / c if sc["lower_better"] else c / p
+
+
+def logged(v: dict) -> str:
+    """How many messages the server's log showed as sent (delivered or discarded)."""
+    if v.get("sent_logged") is None:
+        return ""
+    return f"; {v['sent_logged']:,} logged status=sent by the server's stop"
 
 
 def report(results: dict) -> str:
@@ -618,7 +643,8 @@ def report(results: dict) -> str:
                     extra.append(f"- {key} round {i + 1} {name}: {v['n']} msgs all in Maildir "
                                  f"after {v['wall']:.2f} s (accept done at "
                                  f"{v['accept_wall']:.2f} s), server CPU {v['cpu_s']:.2f} s = "
-                                 f"**{v['cpu_per_10k']:.1f} CPU-s per 10,000 messages**")
+                                 f"**{v['cpu_per_10k']:.1f} CPU-s per 10,000 messages**"
+                                 + logged(v))
     for key, sc in results.items():
         if key.startswith("accept"):
             for i, row in enumerate(sc["rounds"]):
@@ -627,7 +653,7 @@ def report(results: dict) -> str:
                         extra.append(f"- {key} round {i + 1} {name}: {v['n']} msgs in "
                                      f"{v['wall']:.2f} s, server CPU during the run "
                                      f"{v['cpu_s']:.2f} s = {v['cpu_per_10k']:.1f} CPU-s "
-                                     f"per 10,000 messages")
+                                     f"per 10,000 messages" + logged(v))
     for key in ("latency",):
         for i, row in enumerate(results.get(key, {}).get("rounds", [])):
             for name, v in row.items():
