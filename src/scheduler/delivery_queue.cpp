@@ -1,6 +1,8 @@
 // DeliveryQueue; see delivery_queue.hpp.
 #include "scheduler/delivery_queue.hpp"
 
+#include "spool/queue_id.hpp"
+
 #include <algorithm>
 #include <spdlog/spdlog.h>
 
@@ -11,10 +13,13 @@ using delivery::DeliveryStatus;
 
 constexpr std::string_view no_dsn = "; no DSN sent: bounce messages are not implemented yet";
 
+// Postfix's delay=: from arrival to now. The queue ID's stamp (microseconds,
+// taken when the message began) is exact; received_at is only whole seconds.
 double delay_seconds(const spool::QueuedMessage& message) {
     const auto now = std::chrono::system_clock::now().time_since_epoch();
-    const double seconds = std::chrono::duration<double>(now).count() - static_cast<double>(message.envelope.received_at);
-    return std::max(seconds, 0.0);
+    const auto stamp = spool::queue_id_stamp(message.id);
+    const double arrival = stamp ? static_cast<double>(*stamp) / 1e6 : static_cast<double>(message.envelope.received_at);
+    return std::max(std::chrono::duration<double>(now).count() - arrival, 0.0);
 }
 
 }  // namespace
