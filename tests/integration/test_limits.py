@@ -362,6 +362,28 @@ class ConnectionsPerIpTest(unittest.TestCase):
                 for c in held:
                     c.close()
 
+    def test_connections_total(self):
+        """limits.connections_total bounds the server as a whole (421 4.3.2, then close)."""
+        cfg = {"limits": {"connections_total": 2, "connections_per_ip": 50}}
+        with h.Server(config=cfg, name="total") as srv:
+            held = []
+            time.sleep(0.5)   # let the server see the harness's readiness probes close
+            try:
+                for _ in range(2):
+                    c = srv.raw("mx")
+                    self.assertEqual(c.reply().code, 220)
+                    held.append(c)
+                extra = srv.raw("submission")
+                try:
+                    r = extra.reply()
+                    self.assertEqual((r.code, r.enhanced), (421, "4.3.2"), r)
+                    extra.expect_closed(5)
+                finally:
+                    extra.close()
+            finally:
+                for c in held:
+                    c.close()
+
 
 if __name__ == "__main__":
     unittest.main()
