@@ -323,23 +323,30 @@ class TimeoutsTest(unittest.TestCase):
 
 
 class ConnectionsPerIpTest(unittest.TestCase):
+    def open_until_refused(self, srv: h.Server, slots: int, role: str, want: tuple[int, str],
+                           held: list) -> h.Reply:
+        """Fills `slots` connections (kept in `held`), then checks that one more on `role`
+        gets `want` (code, enhanced) and is closed; returns that reply."""
+        time.sleep(0.5)   # let the server see the harness's readiness probes close
+        for _ in range(slots):
+            c = srv.raw("mx")
+            self.assertEqual(c.reply().code, 220)
+            held.append(c)
+        extra = srv.raw(role)
+        try:
+            r = extra.reply()
+            self.assertEqual((r.code, r.enhanced), want, r)
+            extra.expect_closed(5)
+            return r
+        finally:
+            extra.close()
+
     def test_connections_per_ip(self):
         with h.Server(config={"limits": {"connections_per_ip": 3}}, name="conns") as srv:
             held = []
-            time.sleep(0.5)   # let the server see the harness's readiness probes close
             try:
-                for _ in range(3):
-                    c = srv.raw("mx")
-                    self.assertEqual(c.reply().code, 220)
-                    held.append(c)
-                extra = srv.raw("mx")
-                try:
-                    r = extra.reply()
-                    self.assertEqual((r.code, r.enhanced), (421, "4.7.0"), r)
-                    self.assertIn("127.0.0.1", r.last)
-                    extra.expect_closed(5)
-                finally:
-                    extra.close()
+                r = self.open_until_refused(srv, 3, "mx", (421, "4.7.0"), held)
+                self.assertIn("127.0.0.1", r.last)
                 # the limit counts across roles
                 extra = srv.raw("submission")
                 try:
@@ -367,19 +374,8 @@ class ConnectionsPerIpTest(unittest.TestCase):
         cfg = {"limits": {"connections_total": 2, "connections_per_ip": 50}}
         with h.Server(config=cfg, name="total") as srv:
             held = []
-            time.sleep(0.5)   # let the server see the harness's readiness probes close
             try:
-                for _ in range(2):
-                    c = srv.raw("mx")
-                    self.assertEqual(c.reply().code, 220)
-                    held.append(c)
-                extra = srv.raw("submission")
-                try:
-                    r = extra.reply()
-                    self.assertEqual((r.code, r.enhanced), (421, "4.3.2"), r)
-                    extra.expect_closed(5)
-                finally:
-                    extra.close()
+                self.open_until_refused(srv, 2, "submission", (421, "4.3.2"), held)
             finally:
                 for c in held:
                     c.close()
