@@ -55,12 +55,70 @@ struct Limits {
     std::chrono::seconds shutdown_grace{10};            // limits.shutdown_grace, SIGTERM drain
 };
 
+// STARTTLS to a remote server (Postfix smtp_tls_security_level none / may / secure).
+enum class TlsPolicy {
+    none,  // never: plaintext even when STARTTLS is offered
+    may,   // opportunistic: STARTTLS when offered, certificate not checked, plaintext otherwise
+    must,  // STARTTLS required and the certificate verified for the host name; otherwise deferred
+};
+
+// How a smarthost is reached.
+enum class RelayTls {
+    starttls,  // port 587: STARTTLS required, certificate verified
+    implicit,  // port 465: TLS from the first octet, certificate verified (RFC 8314)
+    none,      // plaintext: only to a loopback address (checked at load)
+};
+
+// [[relay]]: a smarthost (a provider's submission server), used by
+// delivery.relay for all remote mail or by a [[destination]] for one domain.
+struct Relay {
+    std::string name;                     // relay.name, unique
+    std::string host;                     // relay.host: DNS name (certificate checked against it) or IP
+    std::size_t port = 0;                 // relay.port
+    RelayTls tls = RelayTls::starttls;    // relay.tls
+    std::string username;                 // relay.username; "" = no AUTH
+    std::filesystem::path password_file;  // relay.password_file: first line is the password
+};
+
+// [[destination]]: how mail to one remote domain leaves.
+struct Destination {
+    std::string domain;       // destination.domain, lower case, unique, not local or routed
+    std::string relay;        // destination.relay: a [[relay]] name; "" = MX (ignores delivery.relay)
+    std::optional<TlsPolicy> tls;  // destination.tls; unset = delivery.tls
+};
+
 struct Delivery {
     std::string maildir = "{data_dir}/mail/{domain}/{localpart}";  // delivery.maildir template
     std::chrono::seconds retry_initial{60};             // delivery.retry_initial
     std::chrono::seconds retry_max{3600};               // delivery.retry_max (backoff cap)
     std::chrono::seconds queue_lifetime{5 * 24 * 3600}; // delivery.queue_lifetime
     std::size_t local_concurrency = 4;                  // delivery.local_concurrency
+    // Remote delivery (SMTP to MX hosts and smarthosts); docs/delivery.md.
+    std::size_t remote_concurrency = 20;                // delivery.remote_concurrency
+    std::size_t destination_concurrency = 5;            // delivery.destination_concurrency (per domain or relay)
+    std::size_t remote_port = 25;                       // delivery.remote_port, of MX hosts
+    std::string relay;                                  // delivery.relay: a [[relay]] name for all remote mail; "" = MX
+    TlsPolicy tls = TlsPolicy::may;                     // delivery.tls, to MX hosts
+    std::filesystem::path ca_file;                      // delivery.ca_file; empty = the system's CA store
+    std::chrono::seconds connect_timeout{30};           // delivery.connect_timeout
+    std::chrono::seconds command_timeout{300};          // delivery.command_timeout (RFC 5321 4.5.3.2.1-3)
+    std::chrono::seconds data_timeout{600};             // delivery.data_timeout (4.5.3.2.4-6, the longest)
+    std::chrono::seconds connection_reuse_time{5};      // delivery.connection_reuse_time: idle connection kept
+    std::chrono::seconds delay_warning{4 * 3600};       // delivery.delay_warning; 0 = never
+    std::size_t bounce_size_limit = 50000;              // delivery.bounce_size_limit: original message in a DSN
+};
+
+// Resolver used for MX, A/AAAA, TXT and TLSA lookups (docs/dns.md).
+struct Dns {
+    std::string resolver;                 // dns.resolver "HOST:PORT"; "" = /etc/resolv.conf
+    std::chrono::seconds timeout{10};     // dns.timeout, per lookup
+    std::filesystem::path trust_anchor;   // dns.trust_anchor: DNSSEC root key; empty = no validation
+};
+
+// [dkim]: signing of outgoing mail (src/dkim/, docs/dkim.md).
+struct Dkim {
+    bool enabled = true;                      // dkim.enabled: sign when the sender's domain has a key
+    std::string key_dir = "{data_dir}/dkim";  // dkim.key_dir: <key_dir>/<domain>/<selector>.key
 };
 
 // What a [[route]] does with the mail of its domain. The first transport;
@@ -87,9 +145,13 @@ struct Config {
     std::vector<std::string> trusted_networks;  // CIDR strings, validated at load
     std::vector<Listener> listeners;
     std::vector<Route> routes;  // [[route]] tables in file order
+    std::vector<Relay> relays;  // [[relay]] tables in file order
+    std::vector<Destination> destinations;  // [[destination]] tables in file order
     Tls tls;
     Limits limits;
     Delivery delivery;
+    Dns dns;
+    Dkim dkim;
     bool received_header_includes_auth_user = false;  // smtp.received_auth_user
     std::size_t io_threads = 0;                        // server.io_threads; 0 = one per core
     std::string log_level = "info";                    // log.level: trace|debug|info|warn|error
@@ -132,5 +194,11 @@ std::string_view to_string(Transport);
 std::optional<Transport> transport_from_string(std::string_view);  // "discard"
 // Every transport name, in the order the docs list them, for "use one of ..." hints.
 std::vector<std::string_view> transport_names();
+std::string_view to_string(TlsPolicy);
+std::optional<TlsPolicy> tls_policy_from_string(std::string_view);  // "none", "may", "must"
+std::string_view to_string(RelayTls);
+std::optional<RelayTls> relay_tls_from_string(std::string_view);  // "starttls", "implicit", "none"
+// The [[relay]] of that name, or nullptr.
+const Relay* find_relay(const Config&, std::string_view name);
 
 }  // namespace cartero::config

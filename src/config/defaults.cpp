@@ -50,6 +50,18 @@ constexpr NameTable<Transport, 1> kTransportNames = {{
     {Transport::discard, "discard"},
 }};
 
+constexpr NameTable<TlsPolicy, 3> kTlsPolicyNames = {{
+    {TlsPolicy::none, "none"},
+    {TlsPolicy::may, "may"},
+    {TlsPolicy::must, "must"},
+}};
+
+constexpr NameTable<RelayTls, 3> kRelayTlsNames = {{
+    {RelayTls::starttls, "starttls"},
+    {RelayTls::implicit, "implicit"},
+    {RelayTls::none, "none"},
+}};
+
 // Unprivileged stand-ins for 25, 587 and 465, so the default runs without root.
 constexpr std::uint16_t kDefaultMxPort = 2525;
 constexpr std::uint16_t kDefaultSubmissionPort = 2587;
@@ -86,6 +98,23 @@ std::vector<std::string_view> transport_names() {
         names.push_back(entry.second);
     }
     return names;
+}
+
+std::string_view to_string(TlsPolicy policy) { return name_in(kTlsPolicyNames, policy); }
+
+std::optional<TlsPolicy> tls_policy_from_string(std::string_view name) { return value_in(kTlsPolicyNames, name); }
+
+std::string_view to_string(RelayTls tls) { return name_in(kRelayTlsNames, tls); }
+
+std::optional<RelayTls> relay_tls_from_string(std::string_view name) { return value_in(kRelayTlsNames, name); }
+
+const Relay* find_relay(const Config& config, std::string_view name) {
+    for (const Relay& relay : config.relays) {
+        if (relay.name == name) {
+            return &relay;
+        }
+    }
+    return nullptr;
 }
 
 }  // namespace cartero::config

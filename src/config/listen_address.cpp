@@ -96,4 +96,12 @@ bool listen_addresses_overlap(const ListenAddress& a, const ListenAddress& b) {
     return a.host == b.host || covers(a, b) || covers(b, a);
 }
 
+bool is_ip_address(std::string_view host) {
+    return canonical_ip(AF_INET, host) || canonical_ip(AF_INET6, host);
+}
+
+bool is_loopback_host(std::string_view host) {
+    return host == "localhost" || host == "::1" || (canonical_ip(AF_INET, host) && host.starts_with("127."));
+}
+
 }  // namespace cartero::config

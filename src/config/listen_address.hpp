@@ -25,4 +25,10 @@ ListenAddress parse_listen_address(std::string_view text);
 // because Linux binds "::" dual-stack by default).
 bool listen_addresses_overlap(const ListenAddress& a, const ListenAddress& b);
 
+// True for an IPv4 or IPv6 literal without brackets ("192.0.2.1", "::1").
+bool is_ip_address(std::string_view host);
+
+// True for 127.0.0.0/8, ::1 and "localhost": where plaintext cannot be overheard.
+bool is_loopback_host(std::string_view host);
+
 }  // namespace cartero::config

@@ -18,6 +18,7 @@
 
 #include "config/config.hpp"
 #include "config/invalid_value.hpp"
+#include "config/listen_address.hpp"
 #include "config/schema.hpp"
 #include "config/units.hpp"
 
@@ -131,7 +132,7 @@ constexpr Ordering kOrderings[] = {
 };
 
 // The scopes written as arrays of tables, one entry per [[name]].
-constexpr Scope kEntryScopes[] = {Scope::listener, Scope::route};
+constexpr Scope kEntryScopes[] = {Scope::listener, Scope::route, Scope::relay, Scope::destination};
 
 bool needs_tls(ListenerRole role) {
     // submissions is TLS from the first octet (RFC 8314 3.3); submission must
@@ -156,12 +157,17 @@ public:
     void resolve_relative_paths() {
         const std::filesystem::path base = config_.source.parent_path();
         for (const KeySpec& spec : schema()) {
-            if (spec.kind != Kind::path) {
+            if (spec.kind != Kind::path || spec.scope != Scope::global) {
                 continue;
             }
             const std::filesystem::path path = std::get<std::string>(spec.load(config_));
             if (!path.empty() && path.is_relative()) {
                 spec.store(config_, (base / path).lexically_normal().string());
+            }
+        }
+        for (Relay& relay : config_.relays) {
+            if (!relay.password_file.empty() && relay.password_file.is_relative()) {
+                relay.password_file = (base / relay.password_file).lexically_normal();
             }
         }
     }
@@ -173,6 +179,8 @@ public:
         check_tls_pair();
         check_listeners_have_tls();
         check_routes_are_not_local();
+        check_relays();
+        check_destinations();
     }
 
 private:
@@ -219,13 +227,15 @@ private:
         switch (scope) {
         case Scope::listener: config_.listeners.emplace_back(); return;
         case Scope::route: config_.routes.emplace_back(); return;
+        case Scope::relay: config_.relays.emplace_back(); return;
+        case Scope::destination: config_.destinations.emplace_back(); return;
         case Scope::global: return;
         }
     }
 
     void check_required(const toml::table& table, const std::string& section, Scope scope) const {
         for (const KeySpec& spec : schema()) {
-            if (spec.scope != scope) {
+            if (spec.scope != scope || spec.optional) {
                 continue;
             }
             const std::string_view field = spec.key.substr(section.size() + 1);
@@ -398,6 +408,60 @@ private:
                 fail(entry_lines_.at(Scope::route)[index], "route.domain",
                      "\"" + domain + "\" is also in local_domains" + source + ", so it would be both delivered and routed",
                      "remove it from local_domains, or remove this [[route]]");
+            }
+        }
+    }
+
+    // Plaintext to a smarthost would send the password and the mail in the
+    // clear: allowed only where nobody can listen (the loopback interface).
+    // A username without a password (or the reverse) is a half-done setup.
+    void check_relays() const {
+        for (std::size_t index = 0; index < config_.relays.size(); ++index) {
+            const Relay& relay = config_.relays[index];
+            const std::uint32_t line = entry_lines_.at(Scope::relay)[index];
+            if (relay.tls == RelayTls::none && !is_loopback_host(relay.host)) {
+                fail(line, "relay.tls", "none (plaintext) is allowed only to a loopback address, not to " + relay.host,
+                     "use starttls (port 587) or implicit (port 465)");
+            }
+            if (relay.username.empty() != relay.password_file.empty()) {
+                fail(line, relay.username.empty() ? "relay.password_file" : "relay.username",
+                     "username and password_file go together",
+                     "set both for a relay that needs AUTH, or neither");
+            }
+            if (!relay.password_file.empty() && !std::filesystem::is_regular_file(relay.password_file)) {
+                fail(line, "relay.password_file",
+                     "file " + relay.password_file.string() + " does not exist or is not a regular file",
+                     "create it with the password on its first line (chmod 600); relative paths start at the "
+                     "config file's directory");
+            }
+        }
+        if (!config_.delivery.relay.empty() && find_relay(config_, config_.delivery.relay) == nullptr) {
+            fail(lines_.at("delivery.relay"), "delivery.relay", "no [[relay]] is named \"" + config_.delivery.relay + "\"",
+                 "add a [[relay]] with name = \"" + config_.delivery.relay + "\" or fix the name");
+        }
+    }
+
+    // A [[destination]] is about mail leaving: a local or routed domain never
+    // leaves, so rules for one would silently do nothing.
+    void check_destinations() const {
+        for (std::size_t index = 0; index < config_.destinations.size(); ++index) {
+            const Destination& destination = config_.destinations[index];
+            const std::uint32_t line = entry_lines_.at(Scope::destination)[index];
+            const auto& locals = config_.local_domains;
+            const bool routed = std::any_of(config_.routes.begin(), config_.routes.end(),
+                                            [&](const Route& route) { return route.domain == destination.domain; });
+            if (routed || std::find(locals.begin(), locals.end(), destination.domain) != locals.end()) {
+                fail(line, "destination.domain",
+                     "\"" + destination.domain + "\" is a " + (routed ? "routed" : "local") + " domain; its mail never leaves",
+                     "remove this [[destination]]");
+            }
+            if (!destination.relay.empty() && find_relay(config_, destination.relay) == nullptr) {
+                fail(line, "destination.relay", "no [[relay]] is named \"" + destination.relay + "\"",
+                     "add a [[relay]] with name = \"" + destination.relay + "\" or fix the name");
+            }
+            if (!destination.relay.empty() && destination.tls) {
+                fail(line, "destination.tls", "a destination sent through a relay uses the relay's tls",
+                     "remove tls here, or remove relay to deliver to the MX hosts with this policy");
             }
         }
     }

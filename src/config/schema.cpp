@@ -23,6 +23,7 @@ using std::chrono::milliseconds;
 // ---- moving values between Value and Config fields, by field type ----------
 
 void assign(std::filesystem::path& field, const Value& value) { field = std::get<std::string>(value); }
+void assign(std::string& field, const Value& value) { field = std::get<std::string>(value); }
 void assign(bool& field, const Value& value) { field = std::get<bool>(value); }
 // Bounds are checked before store, and every count/size minimum is >= 0.
 void assign(std::size_t& field, const Value& value) { field = static_cast<std::size_t>(std::get<std::int64_t>(value)); }
@@ -166,6 +167,110 @@ void store_route_transport(Config& config, const Value& value) {
 
 Value no_default(const Config&) { return std::monostate{}; }
 
+// entry<&Config::relays, &Relay::port>: a key of the entry being read (the last one).
+template <auto Entries, auto Member>
+void store_entry(Config& config, const Value& value) {
+    assign((config.*Entries).back().*Member, value);
+}
+
+// A [[relay]] or [[destination]] names a relay by this: letters, digits, '-', '_', '.'.
+std::string checked_relay_name(const std::string& name) {
+    const bool valid = !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    });
+    if (!valid) {
+        throw InvalidValue("\"" + name + "\" is not a relay name", "use letters, digits, '-', '_' or '.', e.g. \"gmail\"");
+    }
+    return name;
+}
+
+void store_relay_name(Config& config, const Value& value) {
+    const std::string name = checked_relay_name(std::get<std::string>(value));
+    if (find_relay(config, name) != &config.relays.back() && find_relay(config, name) != nullptr) {
+        throw InvalidValue("a [[relay]] named \"" + name + "\" already exists", "give each [[relay]] its own name");
+    }
+    config.relays.back().name = name;
+}
+
+// A host to connect to: a domain name, or an IP address (IPv6 without brackets).
+void store_relay_host(Config& config, const Value& value) {
+    const auto& host = std::get<std::string>(value);
+    if (!is_domain_name(host) && !is_ip_address(host)) {
+        throw InvalidValue("\"" + host + "\" is neither a host name nor an IP address",
+                           "write the provider's server name, e.g. \"smtp.gmail.com\"");
+    }
+    config.relays.back().host = is_ip_address(host) ? host : lower_ascii(host);
+}
+
+void store_relay_tls(Config& config, const Value& value) {
+    const auto& text = std::get<std::string>(value);
+    const auto tls = relay_tls_from_string(text);
+    if (!tls) {
+        throw InvalidValue("unknown TLS mode \"" + text + "\"",
+                           "use starttls (port 587), implicit (port 465) or none (loopback only)");
+    }
+    config.relays.back().tls = *tls;
+}
+
+TlsPolicy checked_tls_policy(const std::string& text) {
+    const auto policy = tls_policy_from_string(text);
+    if (!policy) {
+        throw InvalidValue("unknown TLS policy \"" + text + "\"", "use none, may or must");
+    }
+    return *policy;
+}
+
+void store_delivery_tls(Config& config, const Value& value) {
+    config.delivery.tls = checked_tls_policy(std::get<std::string>(value));
+}
+
+Value load_delivery_tls(const Config& config) { return std::string(to_string(config.delivery.tls)); }
+
+void store_delivery_relay(Config& config, const Value& value) {
+    const auto& name = std::get<std::string>(value);
+    config.delivery.relay = name.empty() ? name : checked_relay_name(name);
+}
+
+void store_dns_resolver(Config& config, const Value& value) {
+    const auto& text = std::get<std::string>(value);
+    if (!text.empty()) {
+        parse_listen_address(text);  // HOST:PORT with an IP host, the same syntax as listener.address
+    }
+    config.dns.resolver = text;
+}
+
+// dkim.key_dir: absolute, or under {data_dir} (its only placeholder); a path
+// relative to the working directory would move with wherever serve is started.
+void store_dkim_key_dir(Config& config, const Value& value) {
+    const auto& text = std::get<std::string>(value);
+    constexpr std::string_view kDataDir = "{data_dir}";
+    const std::string_view rest = std::string_view(text).substr(text.starts_with(kDataDir) ? kDataDir.size() : 0);
+    if ((!text.starts_with(kDataDir) && !text.starts_with('/')) || rest.find('{') != std::string_view::npos) {
+        throw InvalidValue("\"" + text + "\" is neither an absolute path nor under {data_dir}",
+                           "write e.g. \"{data_dir}/dkim\" or \"/etc/cartero/dkim\"");
+    }
+    config.dkim.key_dir = text;
+}
+
+void store_destination_domain(Config& config, const Value& value) {
+    const std::string domain = checked_domain(std::get<std::string>(value));
+    for (std::size_t index = 0; index + 1 < config.destinations.size(); ++index) {
+        if (config.destinations[index].domain == domain) {
+            throw InvalidValue("\"" + domain + "\" already has a [[destination]] (#" + std::to_string(index + 1) + ")",
+                               "give each domain one [[destination]]");
+        }
+    }
+    config.destinations.back().domain = domain;
+}
+
+void store_destination_relay(Config& config, const Value& value) {
+    config.destinations.back().relay = checked_relay_name(std::get<std::string>(value));
+}
+
+void store_destination_tls(Config& config, const Value& value) {
+    config.destinations.back().tls = checked_tls_policy(std::get<std::string>(value));
+}
+
 // ---- the table -------------------------------------------------------------
 
 constexpr std::int64_t kKiB = 1024;
@@ -210,6 +315,38 @@ constexpr KeySpec kSchema[] = {
      "benchmarks and sinks only).",
      store_route_transport, no_default},
 
+    // [[relay]]: one table per smarthost.
+    {"relay.name", Kind::text, Scope::relay, kNoBounds,
+     "Name that delivery.relay and destination.relay use for this smarthost.",
+     store_relay_name, no_default},
+    {"relay.host", Kind::text, Scope::relay, kNoBounds,
+     "The smarthost's name (its certificate is verified against it) or IP address.",
+     store_relay_host, no_default},
+    {"relay.port", Kind::count, Scope::relay, {1, 65535},
+     "Port: 587 for starttls, 465 for implicit.",
+     store_entry<&Config::relays, &Relay::port>, no_default},
+    {"relay.tls", Kind::text, Scope::relay, kNoBounds,
+     "starttls (STARTTLS required), implicit (TLS from the start) or none (plaintext, loopback addresses only); "
+     "certificates are always verified.",
+     store_relay_tls, no_default},
+    {"relay.username", Kind::text, Scope::relay, kNoBounds,
+     "Login for SMTP AUTH (sent only over TLS); leave out for no AUTH.",
+     store_entry<&Config::relays, &Relay::username>, no_default, true},
+    {"relay.password_file", Kind::path, Scope::relay, kNoBounds,
+     "File whose first line is the password or app password (keep it mode 600); required with username.",
+     store_entry<&Config::relays, &Relay::password_file>, no_default, true},
+
+    // [[destination]]: one table per remote domain with its own rules.
+    {"destination.domain", Kind::text, Scope::destination, kNoBounds,
+     "Exact remote domain these rules apply to; not a local or routed domain.",
+     store_destination_domain, no_default},
+    {"destination.relay", Kind::text, Scope::destination, kNoBounds,
+     "Send this domain's mail through the [[relay]] of this name instead of its MX hosts.",
+     store_destination_relay, no_default, true},
+    {"destination.tls", Kind::text, Scope::destination, kNoBounds,
+     "TLS policy to this domain's MX hosts, overriding delivery.tls: none, may or must.",
+     store_destination_tls, no_default, true},
+
     // [tls]
     {"tls.cert", Kind::path, Scope::global, kNoBounds,
      "PEM certificate chain; required by submission and submissions listeners, offered via "
@@ -237,6 +374,75 @@ constexpr KeySpec kSchema[] = {
      "Local (Maildir) deliveries running at the same time.",
      store_field<&Config::delivery, &Delivery::local_concurrency>,
      load_field<&Config::delivery, &Delivery::local_concurrency>},
+
+    {"delivery.remote_concurrency", Kind::count, Scope::global, {1, 1024},
+     "Remote (SMTP) deliveries running at the same time.",
+     store_field<&Config::delivery, &Delivery::remote_concurrency>,
+     load_field<&Config::delivery, &Delivery::remote_concurrency>},
+    {"delivery.destination_concurrency", Kind::count, Scope::global, {1, 1024},
+     "Connections at the same time to one destination (a remote domain or a relay).",
+     store_field<&Config::delivery, &Delivery::destination_concurrency>,
+     load_field<&Config::delivery, &Delivery::destination_concurrency>},
+    {"delivery.remote_port", Kind::count, Scope::global, {1, 65535},
+     "Port of MX hosts (25; another value only for tests and special setups).",
+     store_field<&Config::delivery, &Delivery::remote_port>, load_field<&Config::delivery, &Delivery::remote_port>},
+    {"delivery.relay", Kind::text, Scope::global, kNoBounds,
+     "Name of a [[relay]] that takes all remote mail; empty: deliver to each domain's MX hosts.",
+     store_delivery_relay, load_field<&Config::delivery, &Delivery::relay>},
+    {"delivery.tls", Kind::text, Scope::global, kNoBounds,
+     "TLS to MX hosts: may (STARTTLS when offered), must (STARTTLS with a verified certificate, else "
+     "deferred) or none.",
+     store_delivery_tls, load_delivery_tls},
+    {"delivery.ca_file", Kind::path, Scope::global, kNoBounds,
+     "PEM file of CA certificates trusted when verifying servers (relays, tls = must); empty: the "
+     "system's store.",
+     store_field<&Config::delivery, &Delivery::ca_file>, load_field<&Config::delivery, &Delivery::ca_file>},
+    {"delivery.connect_timeout", Kind::duration, Scope::global, {ms(1s), ms(10min)},
+     "Time allowed to connect to a remote server (each address tried).",
+     store_field<&Config::delivery, &Delivery::connect_timeout>,
+     load_field<&Config::delivery, &Delivery::connect_timeout>},
+    {"delivery.command_timeout", Kind::duration, Scope::global, {ms(1s), ms(1h)},
+     "Time allowed for the greeting and each reply to EHLO, STARTTLS, AUTH, MAIL, RCPT (RFC 5321 "
+     "4.5.3.2 asks for 5 minutes).",
+     store_field<&Config::delivery, &Delivery::command_timeout>,
+     load_field<&Config::delivery, &Delivery::command_timeout>},
+    {"delivery.data_timeout", Kind::duration, Scope::global, {ms(1s), ms(24h)},
+     "Time allowed for sending a message and the reply to its final dot (RFC 5321 4.5.3.2: 10 "
+     "minutes for the reply).",
+     store_field<&Config::delivery, &Delivery::data_timeout>,
+     load_field<&Config::delivery, &Delivery::data_timeout>},
+    {"delivery.connection_reuse_time", Kind::duration, Scope::global, {0, ms(5min)},
+     "How long an idle connection to a remote server is kept for the next message to the same "
+     "destination; 0: close after each message.",
+     store_field<&Config::delivery, &Delivery::connection_reuse_time>,
+     load_field<&Config::delivery, &Delivery::connection_reuse_time>},
+    {"delivery.delay_warning", Kind::duration, Scope::global, {0, ms(30 * 24h)},
+     "Tell the sender once when a message is still undelivered after this long; 0: never.",
+     store_field<&Config::delivery, &Delivery::delay_warning>,
+     load_field<&Config::delivery, &Delivery::delay_warning>},
+    {"delivery.bounce_size_limit", Kind::size, Scope::global, {0, 64 * kMiB},
+     "Largest original message returned whole in a bounce; a larger one is returned as its headers.",
+     store_field<&Config::delivery, &Delivery::bounce_size_limit>,
+     load_field<&Config::delivery, &Delivery::bounce_size_limit>},
+
+    // [dns]
+    {"dns.resolver", Kind::text, Scope::global, kNoBounds,
+     "Recursive resolver to ask, \"HOST:PORT\" (IPv6 in brackets); empty: the ones in /etc/resolv.conf.",
+     store_dns_resolver, load_field<&Config::dns, &Dns::resolver>},
+    {"dns.timeout", Kind::duration, Scope::global, {ms(1s), ms(5min)},
+     "Time allowed for one lookup before the delivery is deferred.",
+     store_field<&Config::dns, &Dns::timeout>, load_field<&Config::dns, &Dns::timeout>},
+    {"dns.trust_anchor", Kind::path, Scope::global, kNoBounds,
+     "DNSSEC root trust anchor file (Debian: /usr/share/dns/root.key); empty: no validation, so no DANE.",
+     store_field<&Config::dns, &Dns::trust_anchor>, load_field<&Config::dns, &Dns::trust_anchor>},
+
+    // [dkim]: see docs/dkim.md.
+    {"dkim.enabled", Kind::flag, Scope::global, kNoBounds,
+     "Sign outgoing mail with DKIM when the sender's domain has a key in dkim.key_dir.",
+     store_field<&Config::dkim, &Dkim::enabled>, load_field<&Config::dkim, &Dkim::enabled>},
+    {"dkim.key_dir", Kind::text, Scope::global, kNoBounds,
+     "Directory of DKIM private keys, one file per key: KEY_DIR/DOMAIN/SELECTOR.key (mode 0600); absolute or under {data_dir}.",
+     store_dkim_key_dir, load_field<&Config::dkim, &Dkim::key_dir>},
 
     // [limits]: each one is enforced with a standard reply; see docs/limits.md.
     {"limits.message_size", Kind::size, Scope::global, {kKiB, 2 * kGiB},
@@ -387,7 +593,7 @@ std::string bounds_text(const KeySpec& spec) {
 std::string default_text(const KeySpec& spec) {
     const Value value = spec.load(Config{});
     if (std::holds_alternative<std::monostate>(value)) {
-        return "(required)";
+        return spec.optional ? "(optional)" : "(required)";
     }
     return format_value(spec.kind, value);
 }

@@ -32,9 +32,10 @@ enum class Kind {
 };
 
 // Which table a key lives in: the top-level tables, or each entry of an array
-// of tables ([[listener]], [[route]]). Entry keys have no default: every entry
-// must set all the keys of its scope.
-enum class Scope { global, listener, route };
+// of tables ([[listener]], [[route]], [[relay]], [[destination]]). Entry keys
+// have no default: every entry must set all the keys of its scope that are not
+// marked optional.
+enum class Scope { global, listener, route, relay, destination };
 
 // A value after TOML type checking: text and path -> string, text_list -> vector,
 // flag -> bool, count and size -> int64 (units, octets), duration -> milliseconds.
@@ -61,6 +62,8 @@ struct KeySpec {
     // The value held now: Config{} gives the default; the loader uses it for
     // checks across keys. monostate for entry keys.
     Value (*load)(const Config&);
+    // Entry keys only: may be left out of an entry ("(optional)" in the docs).
+    bool optional = false;
 };
 
 std::span<const KeySpec> schema();
@@ -75,7 +78,7 @@ std::string format_number(Kind kind, std::int64_t number);
 // "1KiB..2GiB" for count, size and duration keys; "" for the others.
 std::string bounds_text(const KeySpec& spec);
 
-// format_value of the Config{} value, or "(required)" for entry keys.
+// format_value of the Config{} value, or "(required)" / "(optional)" for entry keys.
 std::string default_text(const KeySpec& spec);
 
 // "size", "duration", ...: the type column of docs/configuration.md.

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "config/config.hpp"
 #include "temp_dir.hpp"
 
@@ -159,6 +161,49 @@ std::int64_t auth_failure_delay_ms(const Config& c) { return c.limits.auth_failu
 std::int64_t queue_lifetime_s(const Config& c) { return c.delivery.queue_lifetime.count(); }
 std::int64_t message_size(const Config& c) { return static_cast<std::int64_t>(c.limits.message_size); }
 
+TEST(LoadFile, RelaysAndDestinations) {
+    TempDir dir;
+    std::ofstream(dir.path() / "relay.password") << "secret\n";
+    const Config got = load_text(dir, R"(
+[delivery]
+relay = "gmail"
+tls = "must"
+[dns]
+resolver = "[::1]:5353"
+[[relay]]
+name = "gmail"
+host = "SMTP.gmail.com"
+port = 587
+tls = "starttls"
+username = "me@gmail.com"
+password_file = "relay.password"
+[[relay]]
+name = "local"
+host = "127.0.0.1"
+port = 2525
+tls = "none"
+[[destination]]
+domain = "bank.example"
+tls = "none"
+[[destination]]
+domain = "lab.example"
+relay = "local"
+)");
+    ASSERT_EQ(got.relays.size(), 2u);
+    EXPECT_EQ(got.relays[0].host, "smtp.gmail.com");
+    EXPECT_EQ(got.relays[0].port, 587u);
+    EXPECT_EQ(got.relays[0].password_file, dir.path() / "relay.password");
+    EXPECT_EQ(got.relays[1].tls, RelayTls::none);
+    EXPECT_TRUE(got.relays[1].username.empty());
+    EXPECT_EQ(got.delivery.relay, "gmail");
+    EXPECT_EQ(got.delivery.tls, TlsPolicy::must);
+    EXPECT_EQ(got.dns.resolver, "[::1]:5353");
+    ASSERT_EQ(got.destinations.size(), 2u);
+    EXPECT_EQ(got.destinations[0].tls, TlsPolicy::none);
+    EXPECT_EQ(got.destinations[1].relay, "local");
+    EXPECT_FALSE(got.destinations[1].tls.has_value());
+}
+
 TEST(LoadFile, DurationsAndSizes) {
     const struct {
         std::string toml;
@@ -277,6 +322,35 @@ TEST(LoadFile, ErrorsNameFileLineAndKey) {
         {"[[route]]\ndomain = \"bench.test\"\ntransport = \"discard\"\nhost = \"x\"", 4, "route.host", "unknown key"},
         {"[route]\ndomain = \"bench.test\"", 1, "route", "write one [[route]] table (two brackets) per route"},
         {"route = \"bench.test\"", 1, "route", "is a string"},
+        // Relays and destinations.
+        {"[[relay]]\nname = \"r\"\nhost = \"smtp.example.com\"\nport = 587\ntls = \"ssl\"", 5, "relay.tls",
+         "unknown TLS mode \"ssl\""},
+        {"[[relay]]\nname = \"r\"\nhost = \"smtp.example.com\"\nport = 587", 1, "relay.tls", "missing in this [[relay]]"},
+        {"[[relay]]\nname = \"r\"\nhost = \"smtp.example.com\"\nport = 0\ntls = \"starttls\"", 4, "relay.port",
+         "out of range"},
+        {"[[relay]]\nname = \"a b\"\nhost = \"smtp.example.com\"\nport = 587\ntls = \"starttls\"", 2, "relay.name",
+         "is not a relay name"},
+        {"[[relay]]\nname = \"r\"\nhost = \"smtp.example.com\"\nport = 25\ntls = \"none\"", 1, "relay.tls",
+         "only to a loopback address"},
+        {"[[relay]]\nname = \"r\"\nhost = \"smtp.example.com\"\nport = 587\ntls = \"starttls\"\nusername = \"u\"", 1,
+         "relay.username", "username and password_file go together"},
+        {"[[relay]]\nname = \"r\"\nhost = \"smtp.example.com\"\nport = 587\ntls = \"starttls\"\nusername = \"u\"\n"
+         "password_file = \"nope\"",
+         1, "relay.password_file", "does not exist"},
+        {"[[relay]]\nname = \"r\"\nhost = \"a\"\nport = 587\ntls = \"starttls\"\n[[relay]]\nname = \"r\"\nhost = "
+         "\"b\"\nport = 587\ntls = \"starttls\"",
+         7, "relay.name", "a [[relay]] named \"r\" already exists"},
+        {"[delivery]\nrelay = \"gmail\"", 2, "delivery.relay", "no [[relay]] is named \"gmail\""},
+        {"[delivery]\ntls = \"always\"", 2, "delivery.tls", "unknown TLS policy \"always\""},
+        {"[dns]\nresolver = \"localhost:53\"", 2, "dns.resolver", "is not an IP address"},
+        {"[[destination]]\ndomain = \"localhost\"", 1, "destination.domain", "is a local domain"},
+        {"[[destination]]\ndomain = \"bank.example\"\nrelay = \"x\"", 1, "destination.relay",
+         "no [[relay]] is named \"x\""},
+        {"[[destination]]\ndomain = \"bank.example\"\ntls = \"must\"\n[[destination]]\ndomain = \"BANK.example\"", 5,
+         "destination.domain", "already has a [[destination]]"},
+        {"[[relay]]\nname = \"r\"\nhost = \"a\"\nport = 587\ntls = \"starttls\"\n[[destination]]\ndomain = "
+         "\"bank.example\"\nrelay = \"r\"\ntls = \"must\"",
+         6, "destination.tls", "uses the relay's tls"},
         // Rules across keys.
         {"[[listener]]\nrole = \"submissions\"\naddress = \"127.0.0.1:465\"", 1, "listener.role",
          "role submissions needs TLS"},
