@@ -128,6 +128,17 @@ std::shared_ptr<const net::Runtime> make_runtime(const config::Config& loaded,
     return runtime;
 }
 
+// Transitional, until the MX courier is wired in (issue 4, in progress): remote
+// recipients stay queued, as before the RemoteCourier interface existed.
+class KeepQueuedCourier final : public delivery::RemoteCourier {
+public:
+    std::vector<delivery::DeliveryOutcome> deliver(const spool::QueuedMessage&, std::string_view,
+                                                   const std::vector<delivery::RemoteRecipient>& recipients) override {
+        return std::vector<delivery::DeliveryOutcome>(
+            recipients.size(), {delivery::DeliveryStatus::temporary, {}, "remote delivery not yet available"});
+    }
+};
+
 int serve(const GlobalOptions& options) {
     const bool embedded = options.config_path.empty();
     config::Config config = load_config(options);
@@ -148,7 +159,8 @@ int serve(const GlobalOptions& options) {
         return config::maildir_for(config, localpart, domain);
     }, config.hostname);
     delivery::DiscardCourier discard;
-    scheduler::DeliveryQueue queue(*spool, directory_now, {courier, discard}, config);
+    KeepQueuedCourier remote;
+    scheduler::DeliveryQueue queue(*spool, directory_now, {courier, discard, remote}, config);
     auto recovered = spool->recover();
     if (!recovered.empty()) spdlog::info("recovered {} queued messages from the spool", recovered.size());
     queue.recover(std::move(recovered));

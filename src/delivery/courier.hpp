@@ -1,5 +1,5 @@
 // Courier: one way of handing a queued message to its destination (a local
-// Maildir now; LMTP and remote SMTP later). The queue runner (scheduler/) only
+// Maildir, a discard route) and RemoteCourier, for other servers (MX, relays). The queue runner (scheduler/) only
 // sees this interface, so local delivery can later run in a helper process
 // with the recipient's identity (STYLE rule 13).
 //
@@ -14,6 +14,8 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 #include "smtp/reply.hpp"
 #include "spool/spool.hpp"
@@ -23,9 +25,21 @@ namespace cartero::delivery {
 enum class DeliveryStatus { delivered, temporary, permanent };
 
 struct DeliveryOutcome {
+    DeliveryOutcome() = default;
+    DeliveryOutcome(DeliveryStatus status_, smtp::Reply reply_, std::string detail_, std::string remote_host_ = {},
+                    bool relayed_without_dsn_ = false)
+        : status(status_), reply(std::move(reply_)), detail(std::move(detail_)), remote_host(std::move(remote_host_)),
+          relayed_without_dsn(relayed_without_dsn_) {}
+
     DeliveryStatus status = DeliveryStatus::temporary;
     smtp::Reply reply;   // the remote server's reply; code 0 for local delivery
     std::string detail;  // for the log line: "delivered to maildir", "mkdir .../new: Permission denied"
+    // Remote deliveries: the server that answered, "mx.example.com[192.0.2.1]:25"
+    // (the log's relay= and a DSN's Remote-MTA); empty for local couriers.
+    std::string remote_host;
+    // Delivered to a server that does not offer DSN (RFC 3461 5.2.2): the
+    // sender's NOTIFY=SUCCESS is then answered here with a "relayed" report.
+    bool relayed_without_dsn = false;
 };
 
 // Maps a system error to an outcome; unknown errors are temporary.
@@ -40,6 +54,25 @@ public:
     // Delivers one copy of `message` to `recipient` (for local couriers, the
     // mailbox address after alias expansion).
     virtual DeliveryOutcome deliver(const spool::QueuedMessage& message, std::string_view recipient) = 0;
+};
+
+// A recipient of a remote delivery: the envelope recipient it serves (for its
+// DSN parameters and done bit) and the address to send to, which differs from
+// the envelope's when a local alias points outside.
+struct RemoteRecipient {
+    std::size_t index = 0;
+    std::string address;
+};
+
+// Delivery to another server: every recipient of one message in one domain
+// goes in one call, so the courier can send them in one transaction.
+class RemoteCourier {
+public:
+    virtual ~RemoteCourier() = default;
+
+    // One outcome per recipient, in the order given.
+    virtual std::vector<DeliveryOutcome> deliver(const spool::QueuedMessage& message, std::string_view domain,
+                                                 const std::vector<RemoteRecipient>& recipients) = 0;
 };
 
 }  // namespace cartero::delivery

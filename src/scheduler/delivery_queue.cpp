@@ -11,7 +11,9 @@ namespace {
 
 using delivery::DeliveryStatus;
 
-constexpr std::string_view no_dsn = "; no DSN sent: bounce messages are not implemented yet";
+// How long a message waits when its domain has no free connection slot: long
+// enough not to spin, short enough that a freed slot is soon used.
+constexpr auto slot_wait = std::chrono::milliseconds(200);
 
 // Postfix's delay=: from arrival to now. The queue ID's stamp (microseconds,
 // taken when the message began) is exact; received_at is only whole seconds.
@@ -22,11 +24,20 @@ double delay_seconds(const spool::QueuedMessage& message) {
     return std::max(std::chrono::duration<double>(now).count() - arrival, 0.0);
 }
 
+std::chrono::system_clock::time_point received_at(const spool::QueuedMessage& message) {
+    return std::chrono::system_clock::time_point(std::chrono::seconds(message.envelope.received_at));
+}
+
+delivery::DeliveryOutcome bounce_outcome(std::string detail, std::string enhanced_code) {
+    return {DeliveryStatus::permanent, smtp::Reply{550, std::move(enhanced_code), detail}, detail};
+}
+
 }  // namespace
 
 std::string_view DeliveryQueue::status_word(Verdict verdict) {
     switch (verdict) {
         case Verdict::sent: return "sent";
+        case Verdict::waiting: return "waiting";
         case Verdict::deferred: return "deferred";
         case Verdict::bounced: return "bounced";
     }
@@ -34,25 +45,32 @@ std::string_view DeliveryQueue::status_word(Verdict verdict) {
 }
 
 DeliveryQueueOptions DeliveryQueueOptions::from(const config::Config& config) {
-    return DeliveryQueueOptions{RetryPolicy::from(config.delivery), std::max<std::size_t>(1, config.delivery.local_concurrency)};
+    const auto& delivery = config.delivery;
+    return DeliveryQueueOptions{RetryPolicy::from(delivery), std::max<std::size_t>(1, delivery.local_concurrency),
+                                std::max<std::size_t>(1, delivery.remote_concurrency),
+                                std::max<std::size_t>(1, delivery.destination_concurrency),
+                                std::chrono::duration_cast<std::chrono::milliseconds>(delivery.delay_warning)};
 }
 
-DeliveryQueue::DeliveryQueue(spool::Spool& spool, Router router, Couriers couriers, DeliveryQueueOptions options)
-    : spool_(spool), router_(std::move(router)), couriers_(couriers), options_(options) {
-    for (std::size_t i = 0; i < std::max<std::size_t>(1, options_.workers); ++i)
-        workers_.emplace_back([this] { work(); });
+DeliveryQueue::DeliveryQueue(spool::Spool& spool, Router router, Couriers couriers, DeliveryQueueOptions options,
+                             Notifier notifier)
+    : spool_(spool), router_(std::move(router)), couriers_(couriers), options_(options),
+      notifier_(std::move(notifier)), local_slots_(static_cast<std::ptrdiff_t>(std::max<std::size_t>(1, options.local_workers))) {
+    const std::size_t workers = std::max<std::size_t>(1, options_.local_workers) + std::max<std::size_t>(1, options_.remote_workers);
+    for (std::size_t i = 0; i < workers; ++i) workers_.emplace_back([this] { work(); });
 }
 
 DeliveryQueue::DeliveryQueue(spool::Spool& spool, std::function<std::shared_ptr<const accounts::Directory>()> directory,
-                             Couriers couriers, const config::Config& config)
-    : DeliveryQueue(spool, directory_router(std::move(directory)), couriers, DeliveryQueueOptions::from(config)) {}
+                             Couriers couriers, const config::Config& config, Notifier notifier)
+    : DeliveryQueue(spool, directory_router(std::move(directory)), couriers, DeliveryQueueOptions::from(config),
+                    std::move(notifier)) {}
 
 DeliveryQueue::~DeliveryQueue() { stop(); }
 
 void DeliveryQueue::enqueue(spool::QueuedMessage message) {
     std::lock_guard lock(mutex_);
     const std::string id = message.id;
-    if (!waiting_.try_emplace(id, Entry{std::move(message), 0, {}}).second) return;
+    if (!waiting_.try_emplace(id, Entry{std::move(message), 0, {}, false, false}).second) return;
     ++counts_.queued;
     due_.emplace(Clock::now(), id);
     wake_.notify_one();
@@ -108,48 +126,128 @@ void DeliveryQueue::settle(Entry entry, bool finished) {
         if (entry.attempts > 0) --counts_.deferred;
         return;
     }
-    if (entry.attempts++ == 0) ++counts_.deferred;
     const std::string id = entry.message.id;
-    due_.emplace(Clock::now() + backoff(options_.retry, entry.attempts), id);
+    if (std::exchange(entry.waited_for_slot, false)) {
+        // Only waiting for a slot, nothing failed: not an attempt.
+        due_.emplace(Clock::now() + slot_wait, id);
+    } else {
+        if (entry.attempts++ == 0) ++counts_.deferred;
+        due_.emplace(Clock::now() + backoff(options_.retry, entry.attempts), id);
+    }
     waiting_.emplace(id, std::move(entry));
     wake_.notify_all();  // the new due time may be earlier than what sleeping workers wait for
 }
 
 bool DeliveryQueue::attempt(Entry& entry) {
-    for (const auto& [index, result] : deliver_pending(entry)) finish_recipient(entry, index, result);
+    std::vector<RecipientNotice> notices;
+    const Results results = deliver_pending(entry);
+    bool failed = false;
+    for (const auto& [index, result] : results) {
+        if (result.verdict == Verdict::waiting) continue;
+        failed = failed || result.verdict == Verdict::deferred;
+        finish_recipient(entry, index, result, notices);
+    }
+    // Waiting for a slot counts as an attempt only when something else failed.
+    if (failed) entry.waited_for_slot = false;
     auto& done = entry.message.done;
-    if (std::all_of(done.begin(), done.end(), [](bool d) { return d; })) return true;
-    const auto received = std::chrono::system_clock::time_point(std::chrono::seconds(entry.message.envelope.received_at));
-    if (!expired(options_.retry, received, std::chrono::system_clock::now())) return false;
-    for (std::size_t i = 0; i < done.size(); ++i)
-        if (!done[i]) finish_recipient(entry, i, {Verdict::bounced, "none", "queue lifetime expired" + std::string(no_dsn)});
-    return true;
+    const bool all_done = std::all_of(done.begin(), done.end(), [](bool d) { return d; });
+    if (!all_done && expired(options_.retry, received_at(entry.message), std::chrono::system_clock::now())) {
+        entry.waited_for_slot = false;
+        for (std::size_t i = 0; i < done.size(); ++i) {
+            if (done[i]) continue;
+            auto last = results.contains(i) ? results.at(i).outcome : delivery::DeliveryOutcome{};
+            last.status = DeliveryStatus::permanent;
+            last.detail = "queue lifetime expired; last error: " + (last.detail.empty() ? "none" : last.detail);
+            finish_recipient(entry, i, {Verdict::bounced, "none", last}, notices);
+        }
+    } else if (!all_done) {
+        warn_of_delay(entry, results, notices);
+    }
+    if (!notices.empty() && notifier_) notifier_(entry.message, notices);
+    return std::all_of(done.begin(), done.end(), [](bool d) { return d; });
+}
+
+// RFC 3461 4.1 NOTIFY=DELAY: once per message, when it has waited past
+// delivery.delay_warning, for the recipients still deferred.
+void DeliveryQueue::warn_of_delay(Entry& entry, const Results& results, std::vector<RecipientNotice>& notices) {
+    if (entry.delay_warned || options_.delay_warning.count() == 0) return;
+    const auto waited = std::chrono::system_clock::now() - received_at(entry.message);
+    if (waited < options_.delay_warning) return;
+    entry.delay_warned = true;
+    for (const auto& [index, result] : results)
+        if (result.verdict == Verdict::deferred) notices.push_back({index, Action::delayed, result.outcome});
 }
 
 // Routes every pending recipient, delivers one copy per local mailbox or routed
-// address, and returns the result for each recipient: the worst of its copies'
-// outcomes.
-std::map<std::size_t, DeliveryQueue::RecipientResult> DeliveryQueue::deliver_pending(Entry& entry) {
+// address and one remote transaction per domain, and returns the result for
+// each recipient: the worst of its copies' outcomes.
+DeliveryQueue::Results DeliveryQueue::deliver_pending(Entry& entry) {
     const auto& message = entry.message;
-    std::map<std::size_t, RecipientResult> results;
+    Results results;
     std::map<CopyKey, Copy> copies;
+    std::map<std::string, std::vector<delivery::RemoteRecipient>> domains;
     for (std::size_t i = 0; i < message.done.size(); ++i) {
         if (message.done[i]) continue;
         const Route route = router_(message.envelope.recipients[i]);
         auto& result = results[i];
-        if (route.unknown) result = {Verdict::bounced, "local", "unknown user" + std::string(no_dsn)};
-        else if (!route.remote.empty()) result = {Verdict::deferred, "none", "remote delivery not yet available"};
+        if (route.unknown) result = {Verdict::bounced, "local", bounce_outcome("unknown user", "5.1.1")};
         add_copies(route, i, copies);
+        for (const auto& address : route.remote)
+            if (!entry.delivered_copies.contains({"remote", address}))
+                domains[std::string(accounts::domain_of(address))].push_back({i, address});
     }
+    deliver_local(entry, copies, results);
+    deliver_remote(entry, domains, results);
+    return results;
+}
+
+void DeliveryQueue::deliver_local(Entry& entry, const std::map<CopyKey, Copy>& copies, Results& results) {
     for (const auto& [key, copy] : copies) {
         if (entry.delivered_copies.contains(key)) continue;
         const auto& [relay, address] = key;
-        const delivery::DeliveryOutcome outcome = copy.courier->deliver(message, address);
+        local_slots_.acquire();
+        const delivery::DeliveryOutcome outcome = copy.courier->deliver(entry.message, address);
+        local_slots_.release();
         if (outcome.status == DeliveryStatus::delivered) entry.delivered_copies.insert(key);
         const RecipientResult result = result_of(outcome, relay);
         for (auto i : copy.recipients) keep_worst(results[i], result);
     }
-    return results;
+}
+
+void DeliveryQueue::deliver_remote(Entry& entry,
+                                   const std::map<std::string, std::vector<delivery::RemoteRecipient>>& domains,
+                                   Results& results) {
+    for (const auto& [domain, recipients] : domains) {
+        if (!take_remote_slot(domain)) {
+            entry.waited_for_slot = true;
+            for (const auto& recipient : recipients)
+                keep_worst(results[recipient.index], {Verdict::waiting, "none", {}});
+            continue;
+        }
+        const auto outcomes = couriers_.remote.deliver(entry.message, domain, recipients);
+        release_remote_slot(domain);
+        for (std::size_t k = 0; k < recipients.size() && k < outcomes.size(); ++k) {
+            const auto& outcome = outcomes[k];
+            if (outcome.status == DeliveryStatus::delivered) entry.delivered_copies.insert({"remote", recipients[k].address});
+            keep_worst(results[recipients[k].index], result_of(outcome, outcome.remote_host.empty() ? "none" : outcome.remote_host));
+        }
+    }
+}
+
+bool DeliveryQueue::take_remote_slot(const std::string& domain) {
+    std::lock_guard lock(mutex_);
+    std::size_t& in_domain = per_domain_[domain];
+    if (remote_in_flight_ >= options_.remote_workers || in_domain >= options_.per_destination) return false;
+    ++remote_in_flight_;
+    ++in_domain;
+    return true;
+}
+
+void DeliveryQueue::release_remote_slot(const std::string& domain) {
+    std::lock_guard lock(mutex_);
+    --remote_in_flight_;
+    if (--per_domain_[domain] == 0) per_domain_.erase(domain);
+    wake_.notify_all();
 }
 
 void DeliveryQueue::add_copies(const Route& route, std::size_t recipient, std::map<CopyKey, Copy>& copies) {
@@ -170,14 +268,13 @@ delivery::Courier& DeliveryQueue::courier_for(config::Transport transport) {
     return couriers_.discard;  // unreachable: the switch covers every transport
 }
 
-DeliveryQueue::RecipientResult DeliveryQueue::result_of(const delivery::DeliveryOutcome& outcome,
-                                                        const std::string& relay) {
+DeliveryQueue::RecipientResult DeliveryQueue::result_of(delivery::DeliveryOutcome outcome, const std::string& relay) {
     switch (outcome.status) {
-        case DeliveryStatus::delivered: return {Verdict::sent, relay, outcome.detail};
-        case DeliveryStatus::permanent: return {Verdict::bounced, relay, outcome.detail + std::string(no_dsn)};
+        case DeliveryStatus::delivered: return {Verdict::sent, relay, std::move(outcome)};
+        case DeliveryStatus::permanent: return {Verdict::bounced, relay, std::move(outcome)};
         case DeliveryStatus::temporary: break;
     }
-    return {Verdict::deferred, relay, outcome.detail};
+    return {Verdict::deferred, relay, std::move(outcome)};
 }
 
 // A sent copy replaces a sent result too, so the log names the courier that made it.
@@ -185,11 +282,15 @@ void DeliveryQueue::keep_worst(RecipientResult& kept, RecipientResult result) {
     if (result.verdict >= kept.verdict) kept = std::move(result);
 }
 
-void DeliveryQueue::finish_recipient(Entry& entry, std::size_t index, const RecipientResult& result) {
+void DeliveryQueue::finish_recipient(Entry& entry, std::size_t index, const RecipientResult& result,
+                                     std::vector<RecipientNotice>& notices) {
     const auto& message = entry.message;
     spdlog::info("{}: to=<{}>, relay={}, delay={:.2f}, status={} ({})", message.id, message.envelope.recipients[index],
-                 result.relay, delay_seconds(message), status_word(result.verdict), result.detail);
+                 result.relay, delay_seconds(message), status_word(result.verdict), result.outcome.detail);
     if (result.verdict == Verdict::deferred) return;
+    if (result.verdict == Verdict::bounced) notices.push_back({index, Action::failed, result.outcome});
+    if (result.verdict == Verdict::sent)
+        notices.push_back({index, result.outcome.relayed_without_dsn ? Action::relayed : Action::delivered, result.outcome});
     entry.message.done[index] = true;
     spool_.mark_done(message.id, index);
     if (std::all_of(message.done.begin(), message.done.end(), [](bool d) { return d; }))

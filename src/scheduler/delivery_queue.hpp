@@ -2,38 +2,48 @@
 //
 // Messages enter right after their commit (enqueue, with the data already in
 // memory: nothing is read back from the spool) or at start (recover). Worker
-// threads (delivery.local_concurrency) take messages when due and, for each
-// recipient not yet done:
+// threads take messages when due and, for each recipient not yet done:
 //   - route it through the current Directory (route.hpp: the [[route]] table,
 //     then the local domains, then remote);
 //   - deliver ONE copy per local mailbox, even when several recipients of the
 //     message alias to the same mailbox, and one per routed address, through
 //     the courier of its transport (discard: DiscardCourier);
-//   - delivered: spool.mark_done; permanent failure or unknown user: logged as
-//     bounced and marked done (DSN generation is a later issue: the log says
-//     so); temporary failure: retried with backoff (retry.hpp);
-//   - recipients outside the local domains (accepted from authenticated users)
-//     stay queued with backoff, logged as deferred until remote delivery exists;
+//   - hand remote addresses to the RemoteCourier, one call per domain, so one
+//     SMTP transaction carries all of a message's recipients in that domain;
+//   - delivered: spool.mark_done; permanent failure or unknown user: bounced
+//     and marked done; temporary failure: retried with backoff (retry.hpp);
 //   - past delivery.queue_lifetime, what remains is bounced.
+// Whatever the sender may need to hear of (failures, delays past
+// delivery.delay_warning, deliveries) is passed to the Notifier, which decides
+// by the DSN rules (bounce/) whether to write a report.
+//
+// Concurrency: delivery.local_concurrency + delivery.remote_concurrency
+// workers. At most local_concurrency are inside the local couriers; at most
+// remote_concurrency inside the remote courier, and at most
+// delivery.destination_concurrency for one domain. A message whose domain
+// has no free slot waits a moment without that counting as an attempt, so
+// slow remote servers never hold up local mail.
+//
 // One message is handled by one worker at a time. A crash between a delivery
 // and its (lazily durable) mark_done delivers that copy again after restart:
 // at-least-once, never lost.
 //
 // Log lines, one per recipient and attempt, Postfix style:
 //   QUEUEID: to=<rcpt>, relay=local, delay=0.12, status=sent (delivered to maildir)
-//   QUEUEID: to=<rcpt>, relay=discard, delay=0.01, status=sent (discarded by route for bench.test)
+//   QUEUEID: to=<rcpt>, relay=mx.example.com[192.0.2.1]:25, delay=1.2, status=sent (250 2.0.0 Ok: queued as X)
 //
 // Trust: message data is untrusted and passed through; recipients were
-// validated at RCPT time. Privileges: those of the courier (write below the
-// mailbox root). Uses threads but no clock in its decisions other than the
-// retry timing, which lives in retry.hpp.
+// validated at RCPT time. Privileges: those of the couriers. Uses threads but
+// no clock in its decisions other than the retry timing (retry.hpp).
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <map>
+#include <functional>
 #include <mutex>
+#include <semaphore>
 #include <set>
 #include <string>
 #include <thread>
@@ -48,24 +58,41 @@
 namespace cartero::scheduler {
 
 // The couriers the queue hands copies to, one per kind of destination.
-// Issue 4 adds lmtp, relay and remote (MX) here.
 struct Couriers {
-    delivery::Courier& local;    // local mailboxes (Maildir)
-    delivery::Courier& discard;  // [[route]] transport = "discard"
+    delivery::Courier& local;          // local mailboxes (Maildir)
+    delivery::Courier& discard;        // [[route]] transport = "discard"
+    delivery::RemoteCourier& remote;   // other servers: MX hosts, relays
 };
+
+// What the sender may need a report about, for one recipient (RFC 3464 Action).
+enum class Action { failed, delayed, delivered, relayed };
+
+struct RecipientNotice {
+    std::size_t index = 0;  // envelope recipient
+    Action action = Action::failed;
+    delivery::DeliveryOutcome outcome;
+};
+
+// Called once per attempt that produced notices (never concurrently for one
+// message); decides by the DSN rules whether and what to send.
+using Notifier = std::function<void(const spool::QueuedMessage&, const std::vector<RecipientNotice>&)>;
 
 struct DeliveryQueueOptions {
     RetryPolicy retry;
-    std::size_t workers = 4;  // delivery.local_concurrency
+    std::size_t local_workers = 4;            // delivery.local_concurrency
+    std::size_t remote_workers = 20;          // delivery.remote_concurrency
+    std::size_t per_destination = 5;          // delivery.destination_concurrency
+    std::chrono::milliseconds delay_warning{0};  // delivery.delay_warning; 0 = never
 
     static DeliveryQueueOptions from(const config::Config& config);
 };
 
 class DeliveryQueue {
 public:
-    DeliveryQueue(spool::Spool& spool, Router router, Couriers couriers, DeliveryQueueOptions options);
+    DeliveryQueue(spool::Spool& spool, Router router, Couriers couriers, DeliveryQueueOptions options,
+                  Notifier notifier = {});
     DeliveryQueue(spool::Spool& spool, std::function<std::shared_ptr<const accounts::Directory>()> directory,
-                  Couriers couriers, const config::Config& config);
+                  Couriers couriers, const config::Config& config, Notifier notifier = {});
     ~DeliveryQueue();
     DeliveryQueue(const DeliveryQueue&) = delete;
     DeliveryQueue& operator=(const DeliveryQueue&) = delete;
@@ -98,30 +125,43 @@ private:
         spool::QueuedMessage message;
         unsigned attempts = 0;
         std::set<CopyKey> delivered_copies;  // copies made, so a retry does not repeat them
+        bool delay_warned = false;
+        bool waited_for_slot = false;        // this round, a domain had no free connection slot
     };
     // In order of severity: a recipient's result is the worst of its copies'.
-    enum class Verdict { sent, deferred, bounced };
+    // `waiting` (no slot free, nothing attempted) is neither logged nor counted.
+    enum class Verdict { sent, waiting, deferred, bounced };
     struct RecipientResult {
         Verdict verdict = Verdict::sent;
         std::string relay = "local";
-        std::string detail = "delivered to maildir";
+        delivery::DeliveryOutcome outcome{delivery::DeliveryStatus::delivered, {}, "delivered to maildir"};
     };
+    using Results = std::map<std::size_t, RecipientResult>;
 
     static std::string_view status_word(Verdict verdict);
     static void keep_worst(RecipientResult& kept, RecipientResult result);
     void work();
     bool attempt(Entry& entry);  // true when no recipient is left
-    std::map<std::size_t, RecipientResult> deliver_pending(Entry& entry);
-    static RecipientResult result_of(const delivery::DeliveryOutcome& outcome, const std::string& relay);
+    Results deliver_pending(Entry& entry);
+    void deliver_local(Entry& entry, const std::map<CopyKey, Copy>& copies, Results& results);
+    void deliver_remote(Entry& entry, const std::map<std::string, std::vector<delivery::RemoteRecipient>>& domains,
+                        Results& results);
+    static RecipientResult result_of(delivery::DeliveryOutcome outcome, const std::string& relay);
     void add_copies(const Route& route, std::size_t recipient, std::map<CopyKey, Copy>& copies);
     delivery::Courier& courier_for(config::Transport transport);
-    void finish_recipient(Entry& entry, std::size_t index, const RecipientResult& result);
+    void finish_recipient(Entry& entry, std::size_t index, const RecipientResult& result,
+                          std::vector<RecipientNotice>& notices);
+    void warn_of_delay(Entry& entry, const Results& results, std::vector<RecipientNotice>& notices);
+    bool take_remote_slot(const std::string& domain);
+    void release_remote_slot(const std::string& domain);
     void settle(Entry entry, bool finished);
 
     spool::Spool& spool_;
     Router router_;
     Couriers couriers_;
     DeliveryQueueOptions options_;
+    Notifier notifier_;
+    std::counting_semaphore<> local_slots_;
 
     mutable std::mutex mutex_;
     std::condition_variable wake_;
@@ -129,6 +169,8 @@ private:
     std::multimap<Clock::time_point, std::string> due_;
     Counts counts_;
     bool stopping_ = false;
+    std::size_t remote_in_flight_ = 0;               // guarded by mutex_
+    std::map<std::string, std::size_t> per_domain_;  // remote deliveries in flight per domain, guarded by mutex_
     std::vector<std::thread> workers_;
 };
 

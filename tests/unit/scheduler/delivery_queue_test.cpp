@@ -54,6 +54,81 @@ private:
     std::vector<std::string> recipients_;
 };
 
+// A remote courier that answers by the local part: "ok…" delivered, "bad…"
+// permanent 550, "temp…" temporary 451 (the first `temporary_rounds` calls
+// that include it, or forever when negative). It records every call and the
+// largest number of calls in progress at once.
+class ScriptedRemote final : public delivery::RemoteCourier {
+public:
+    int temporary_rounds = -1;
+    std::chrono::milliseconds hold{0};  // how long each call takes
+
+    std::vector<delivery::DeliveryOutcome> deliver(const spool::QueuedMessage&, std::string_view domain,
+                                                   const std::vector<delivery::RemoteRecipient>& recipients) override {
+        {
+            std::lock_guard lock(mutex_);
+            std::vector<std::string> addresses;
+            for (const auto& r : recipients) addresses.push_back(r.address);
+            calls_.emplace_back(std::string(domain), addresses);
+            max_in_flight_ = std::max(max_in_flight_, ++in_flight_);
+        }
+        std::this_thread::sleep_for(hold);
+        std::vector<delivery::DeliveryOutcome> outcomes;
+        for (const auto& r : recipients) outcomes.push_back(outcome_for(r.address));
+        std::lock_guard lock(mutex_);
+        --in_flight_;
+        for (const auto& r : recipients)
+            if (r.address.starts_with("temp")) ++temp_calls_;
+        return outcomes;
+    }
+    std::vector<std::pair<std::string, std::vector<std::string>>> calls() const {
+        std::lock_guard lock(mutex_);
+        return calls_;
+    }
+    int max_in_flight() const {
+        std::lock_guard lock(mutex_);
+        return max_in_flight_;
+    }
+
+private:
+    delivery::DeliveryOutcome outcome_for(const std::string& address) {
+        using delivery::DeliveryStatus;
+        const std::string host = "mx." + std::string(accounts::domain_of(address)) + "[127.0.0.1]:25";
+        if (address.starts_with("bad"))
+            return {DeliveryStatus::permanent, {550, "5.1.1", "no such user"}, "said: 550 5.1.1 no such user", host};
+        std::lock_guard lock(mutex_);
+        if (address.starts_with("temp") && (temporary_rounds < 0 || temp_calls_ < temporary_rounds))
+            return {DeliveryStatus::temporary, {451, "4.3.0", "try later"}, "said: 451 4.3.0 try later", host};
+        return {DeliveryStatus::delivered, {250, "2.0.0", "ok"}, "said: 250 2.0.0 ok", host};
+    }
+
+    mutable std::mutex mutex_;
+    std::vector<std::pair<std::string, std::vector<std::string>>> calls_;
+    int in_flight_ = 0;
+    int max_in_flight_ = 0;
+    int temp_calls_ = 0;
+};
+
+// Keeps every notice the queue passes on.
+struct NoticeLog {
+    mutable std::mutex mutex;
+    std::vector<std::pair<std::string, RecipientNotice>> notices;  // recipient address, notice
+
+    Notifier notifier() {
+        return [this](const spool::QueuedMessage& message, const std::vector<RecipientNotice>& batch) {
+            std::lock_guard lock(mutex);
+            for (const auto& notice : batch) notices.emplace_back(message.envelope.recipients[notice.index], notice);
+        };
+    }
+    std::vector<std::pair<std::string, Action>> actions() const {
+        std::lock_guard lock(mutex);
+        std::vector<std::pair<std::string, Action>> out;
+        for (const auto& [address, notice] : notices) out.emplace_back(address, notice.action);
+        std::sort(out.begin(), out.end());
+        return out;
+    }
+};
+
 struct QueueFixture : ::testing::Test {
     fs::path root = fs::temp_directory_path() / ("cartero-queue-" + std::to_string(::getpid()));
     delivery::MaildirCourier maildir{root, [this](std::string_view local, std::string_view domain) {
@@ -68,7 +143,8 @@ struct QueueFixture : ::testing::Test {
                                                          {"team@example.org", "bob@example.org"},
                                                          {"sink@example.org", "load@bench.test"}},
         std::vector<config::Route>{{"bench.test", config::Transport::discard}});
-    DeliveryQueueOptions options{RetryPolicy{1ms, 4ms, 1h}, 2};
+    ScriptedRemote remote;
+    DeliveryQueueOptions options{RetryPolicy{1ms, 4ms, 1h}, 2, 4, 2, 0ms};
 
     void SetUp() override {
         fs::remove_all(root);
@@ -79,12 +155,13 @@ struct QueueFixture : ::testing::Test {
     Router router() {
         return directory_router([this] { return directory; });
     }
-    Couriers couriers(delivery::Courier& local) { return {local, discard}; }
-    spool::QueuedMessage committed(std::vector<std::string> recipients, std::string data = "Subject: x\r\n\r\nhi\r\n") {
+    Couriers couriers(delivery::Courier& local) { return {local, discard, remote}; }
+    spool::QueuedMessage committed(std::vector<std::string> recipients, std::string data = "Subject: x\r\n\r\nhi\r\n",
+                                   std::chrono::seconds age = 0s) {
         const auto id = spool->new_id();
         spool::Envelope envelope{"s@example.net", recipients, "", false, false,
                                  std::chrono::duration_cast<std::chrono::seconds>(
-                                     std::chrono::system_clock::now().time_since_epoch())
+                                     std::chrono::system_clock::now().time_since_epoch() - age)
                                      .count()};
         auto shared = std::make_shared<const std::string>(std::move(data));
         spool->commit(id, envelope, shared, [](std::error_code) {});
@@ -136,15 +213,95 @@ TEST_F(QueueFixture, TemporaryFailureIsRetriedUntilDelivered) {
     EXPECT_EQ(queue.counts().deferred, 0u);
 }
 
-TEST_F(QueueFixture, UnknownUserIsBouncedAndRemoteStaysQueued) {
-    DeliveryQueue queue(*spool, router(), couriers(maildir), options);
-    queue.enqueue(committed({"nobody@example.org", "friend@remote.example"}));
+TEST_F(QueueFixture, UnknownUserIsBouncedAndDeferredRemoteStaysQueued) {
+    NoticeLog log;
+    DeliveryQueue queue(*spool, router(), couriers(maildir), options, log.notifier());
+    queue.enqueue(committed({"nobody@example.org", "temp@remote.example"}));
     ASSERT_TRUE(eventually([&] { return queue.counts().deferred == 1; }));
     std::this_thread::sleep_for(30ms);  // several retries at 1-4 ms
     EXPECT_EQ(queue.counts().queued, 1u);
     const auto queued = spool->recover();
     ASSERT_EQ(queued.size(), 1u);
     EXPECT_EQ(queued[0].done, (std::vector<bool>{true, false})) << "bounced done, remote kept";
+    EXPECT_EQ(log.actions(), (std::vector<std::pair<std::string, Action>>{{"nobody@example.org", Action::failed}}));
+    EXPECT_EQ(log.notices.at(0).second.outcome.reply.enhanced, "5.1.1");
+}
+
+// One transaction per domain; per-recipient results: two delivered, one bounced.
+TEST_F(QueueFixture, RemoteRecipientsGoOneCallPerDomainWithPerRecipientResults) {
+    NoticeLog log;
+    DeliveryQueue queue(*spool, router(), couriers(maildir), options, log.notifier());
+    queue.enqueue(committed({"ok1@a.example", "bad@a.example", "ok2@b.example"}));
+    ASSERT_TRUE(eventually([&] { return queue.counts().queued == 0; }));
+    auto calls = remote.calls();
+    std::sort(calls.begin(), calls.end());
+    using Call = std::pair<std::string, std::vector<std::string>>;
+    EXPECT_EQ(calls, (std::vector<Call>{{"a.example", {"ok1@a.example", "bad@a.example"}}, {"b.example", {"ok2@b.example"}}}));
+    EXPECT_EQ(log.actions(), (std::vector<std::pair<std::string, Action>>{{"bad@a.example", Action::failed},
+                                                                          {"ok1@a.example", Action::delivered},
+                                                                          {"ok2@b.example", Action::delivered}}));
+    EXPECT_TRUE(spool->recover().empty());
+}
+
+// An alias in a local domain that points outside is delivered remotely, with
+// the alias's target as the address and the envelope recipient as the index.
+TEST_F(QueueFixture, AliasTargetsOutsideGoToTheRemoteCourier) {
+    directory = std::make_shared<const accounts::Directory>(
+        std::vector<std::string>{"example.org"}, std::vector<std::string>{"alice@example.org"},
+        std::vector<std::pair<std::string, std::string>>{{"fwd@example.org", "ok@friend.example"}},
+        std::vector<config::Route>{});
+    DeliveryQueue queue(*spool, router(), couriers(maildir), options);
+    queue.enqueue(committed({"fwd@example.org"}));
+    ASSERT_TRUE(eventually([&] { return queue.counts().queued == 0; }));
+    using Call = std::pair<std::string, std::vector<std::string>>;
+    EXPECT_EQ(remote.calls(), (std::vector<Call>{{"friend.example", {"ok@friend.example"}}}));
+}
+
+// A retry sends only what was not delivered the first time.
+TEST_F(QueueFixture, RemoteRetrySendsOnlyTheDeferredRecipients) {
+    remote.temporary_rounds = 2;
+    DeliveryQueue queue(*spool, router(), couriers(maildir), options);
+    queue.enqueue(committed({"ok@a.example", "temp@a.example"}));
+    ASSERT_TRUE(eventually([&] { return queue.counts().queued == 0; }));
+    using Call = std::pair<std::string, std::vector<std::string>>;
+    EXPECT_EQ(remote.calls(), (std::vector<Call>{{"a.example", {"ok@a.example", "temp@a.example"}},
+                                                 {"a.example", {"temp@a.example"}},
+                                                 {"a.example", {"temp@a.example"}}}));
+}
+
+TEST_F(QueueFixture, ExpiredRemoteRecipientIsBouncedWithTheLastError) {
+    NoticeLog log;
+    options.retry.lifetime = 1s;
+    DeliveryQueue queue(*spool, router(), couriers(maildir), options, log.notifier());
+    queue.enqueue(committed({"temp@a.example"}, "Subject: x\r\n\r\nhi\r\n", 5s));
+    ASSERT_TRUE(eventually([&] { return queue.counts().queued == 0; }));
+    std::lock_guard lock(log.mutex);
+    ASSERT_EQ(log.notices.size(), 1u);
+    EXPECT_EQ(log.notices[0].second.action, Action::failed);
+    EXPECT_EQ(log.notices[0].second.outcome.reply.code, 451) << "the DSN quotes the last reply";
+    EXPECT_NE(log.notices[0].second.outcome.detail.find("queue lifetime expired"), std::string::npos);
+}
+
+TEST_F(QueueFixture, DelayWarningIsGivenOnceForDeferredRecipients) {
+    NoticeLog log;
+    options.delay_warning = 1ms;
+    DeliveryQueue queue(*spool, router(), couriers(maildir), options, log.notifier());
+    queue.enqueue(committed({"temp@a.example", "ok@a.example"}, "Subject: x\r\n\r\nhi\r\n", 2s));
+    ASSERT_TRUE(eventually([&] { return remote.calls().size() >= 4; }));
+    EXPECT_EQ(log.actions(), (std::vector<std::pair<std::string, Action>>{{"ok@a.example", Action::delivered},
+                                                                          {"temp@a.example", Action::delayed}}));
+}
+
+TEST_F(QueueFixture, DestinationConcurrencyIsBounded) {
+    options.per_destination = 1;
+    remote.hold = 20ms;
+    DeliveryQueue queue(*spool, router(), couriers(maildir), options);
+    for (int i = 0; i < 4; ++i) queue.enqueue(committed({"ok@a.example"}));
+    queue.enqueue(committed({"ok@b.example"}));
+    ASSERT_TRUE(eventually([&] { return queue.counts().queued == 0; }));
+    EXPECT_EQ(remote.calls().size(), 5u);
+    EXPECT_LE(remote.max_in_flight(), 2) << "one per domain, two domains";
+    EXPECT_EQ(queue.counts().deferred, 0u) << "waiting for a slot is not a failed attempt";
 }
 
 TEST_F(QueueFixture, RecoveryRedeliversOnlyUndoneRecipients) {
