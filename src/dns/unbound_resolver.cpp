@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <fstream>
@@ -28,6 +29,8 @@ constexpr int type_txt = 16;
 constexpr int type_aaaa = 28;
 constexpr int type_tlsa = 52;
 constexpr int class_in = 1;
+
+using Clock = std::chrono::steady_clock;
 // RFC 1035 4.1.1 response codes.
 constexpr int rcode_servfail = 2;
 constexpr int rcode_nxdomain = 3;
@@ -250,37 +253,56 @@ private:
         self.answered_.notify_all();
     }
 
-    Raw ask(const std::string& name, int type, const char* type_name) {
-        auto pending = std::make_shared<Pending>();
-        pending->owner = this;
-        std::unique_lock lock(mutex_);
-        registry_.emplace(pending.get(), pending);
-        lock.unlock();
+    // One question on its way; `started` is ub_resolve_async's result.
+    struct Question {
+        std::shared_ptr<Pending> pending;
         int id = 0;
-        const int started = ub_resolve_async(context_, name.c_str(), type, class_in, pending.get(), &on_answer, &id);
-        lock.lock();
-        if (started != 0) {
-            registry_.erase(pending.get());
-            return Raw{Status::temporary, "resolver error for " + question(name, type_name) + ": " + ub_strerror(started), {}, false};
+        int started = 0;
+        std::string name;
+        const char* type = "";
+    };
+
+    Question start(const std::string& name, int type, const char* type_name) {
+        Question q{std::make_shared<Pending>(), 0, 0, name, type_name};
+        q.pending->owner = this;
+        {
+            // Registered before it can be answered: the callback may run
+            // before ub_resolve_async returns.
+            std::scoped_lock lock(mutex_);
+            registry_.emplace(q.pending.get(), q.pending);
         }
-        if (!answered_.wait_for(lock, timeout_, [&] { return pending->done; })) {
+        q.started = ub_resolve_async(context_, name.c_str(), type, class_in, q.pending.get(), &on_answer, &q.id);
+        if (q.started != 0) {
+            std::scoped_lock lock(mutex_);
+            registry_.erase(q.pending.get());
+        }
+        return q;
+    }
+
+    Raw finish(const Question& q, Clock::time_point deadline) {
+        const auto what = question(q.name, q.type);
+        if (q.started != 0) return Raw{Status::temporary, "resolver error for " + what + ": " + ub_strerror(q.started), {}, false};
+        std::unique_lock lock(mutex_);
+        if (!answered_.wait_until(lock, deadline, [&] { return q.pending->done; })) {
             lock.unlock();
             // Cancelled: the callback will never run, so the registry lets go.
-            // Not cancellable: the callback is running or about to, and frees it.
-            if (ub_cancel(context_, id) == 0) {
+            // Not cancellable: the callback is running or about to, and lets go.
+            if (ub_cancel(context_, q.id) == 0) {
                 lock.lock();
-                registry_.erase(pending.get());
+                registry_.erase(q.pending.get());
             }
             return Raw{Status::temporary,
-                       "no answer from the DNS resolver within " + std::to_string(timeout_.count()) + " ms for " +
-                           question(name, type_name),
+                       "no answer from the DNS resolver within " + std::to_string(timeout_.count()) + " ms for " + what,
                        {}, false};
         }
-        if (pending->error != 0 || pending->result == nullptr) {
-            return Raw{Status::temporary,
-                       "resolver error for " + question(name, type_name) + ": " + ub_strerror(pending->error), {}, false};
+        if (q.pending->error != 0 || q.pending->result == nullptr) {
+            return Raw{Status::temporary, "resolver error for " + what + ": " + ub_strerror(q.pending->error), {}, false};
         }
-        return classify(*pending->result, name, type_name);
+        return classify(*q.pending->result, q.name, q.type);
+    }
+
+    Raw ask(const std::string& name, int type, const char* type_name) {
+        return finish(start(name, type, type_name), Clock::now() + timeout_);
     }
 
     MxAnswer lookup_mx(const std::string& domain) override {
@@ -288,11 +310,13 @@ private:
     }
 
     AddressAnswer lookup_addresses(const std::string& host) override {
-        // AAAA and A one after the other: each is bounded by the timeout, and
-        // the second is usually answered from the cache the first filled
-        // (same servers, same CNAME chain).
-        auto ipv6 = convert<FamilyAnswer>(ask(host, type_aaaa, "AAAA"), host, "AAAA", parse_aaaa);
-        auto ipv4 = convert<FamilyAnswer>(ask(host, type_a, "A"), host, "A", parse_a);
+        // AAAA and A asked together and waited for against one deadline, so
+        // the whole lookup takes at most `timeout`, like every other one.
+        const auto deadline = Clock::now() + timeout_;
+        const auto aaaa = start(host, type_aaaa, "AAAA");
+        const auto a = start(host, type_a, "A");
+        auto ipv6 = convert<FamilyAnswer>(finish(aaaa, deadline), host, "AAAA", parse_aaaa);
+        auto ipv4 = convert<FamilyAnswer>(finish(a, deadline), host, "A", parse_a);
         return combine_addresses(host, std::move(ipv6), std::move(ipv4));
     }
 

@@ -10,9 +10,9 @@
 // Loopback forwarders work (unbound's do-not-query-localhost is turned off),
 // so tests point the resolver at a server on 127.0.0.1 and a run-time port.
 //
-// Timeout: every question (each of A and AAAA separately) waits at most
-// `timeout` for an answer, whatever libunbound's own retry schedule would do;
-// past it the question is cancelled and answers temporary. Queries run on
+// Timeout: every call returns within `timeout` (addresses() asks AAAA and A
+// at once against the same deadline), whatever libunbound's own retry
+// schedule would do; past it the question is cancelled and answers temporary. Queries run on
 // libunbound's background thread (ub_ctx_async threaded mode; never fork) and
 // one thread of ours hands results back to the waiting callers.
 //
@@ -44,7 +44,7 @@ namespace cartero::dns {
 struct ResolverOptions {
     std::string resolver;                      // see above; "" = /etc/resolv.conf
     std::string trust_anchor_file;             // "" = no DNSSEC validation
-    std::chrono::milliseconds timeout{10000};  // per question; must be > 0
+    std::chrono::milliseconds timeout{10000};  // per call; must be > 0
 };
 
 // The unbound form ("addr@port") of each address in `resolver` (comma or

@@ -245,10 +245,11 @@ TEST(UnboundResolver, UnreachableServerIsTemporaryWithinTheTimeoutAndQuiet) {
     {
         auto dns = make_unbound_resolver({"127.0.0.1:" + std::to_string(ntohs(address.sin_port)), "", 500ms});
         const auto start = Clock::now();
-        const auto got = dns->addresses("example.test");  // two questions, each bounded
+        const auto got = dns->addresses("example.test");  // AAAA and A, one deadline
         const auto elapsed = Clock::now() - start;
         EXPECT_EQ(got.status, Status::temporary) << got.error;
-        EXPECT_LT(elapsed, 2000ms);
+        EXPECT_GE(elapsed, 450ms) << "nothing answered, so the whole timeout passed";
+        EXPECT_LT(elapsed, 900ms);
     }
     EXPECT_EQ(testing::internal::GetCapturedStderr(), "") << "libunbound must not write to stderr";
     ::close(hole);
