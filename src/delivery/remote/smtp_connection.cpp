@@ -1,0 +1,379 @@
+// SmtpConnection: see smtp_connection.hpp for the contract.
+//
+// How the blocking calls keep a deadline on every operation: each socket
+// operation is started asynchronously on the connection's own io_context, which
+// then runs for at most the phase's timeout (io_context::run_for). If the
+// operation has not completed by then, the socket is cancelled and the context
+// run until the cancelled handler has returned, so nothing outlives the call.
+// One thread, no coroutines needed: the worker thread is the only one here.
+#include "delivery/remote/smtp_connection.hpp"
+
+#include <array>
+#include <utility>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/write.hpp>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "smtp/reply_parser.hpp"
+
+namespace cartero::delivery {
+namespace asio = boost::asio;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using local_stream = asio::local::stream_protocol;
+using error_code = boost::system::error_code;
+
+namespace {
+
+// The completion of one operation, whatever its signature.
+struct Completion {
+    error_code* ec;
+    std::size_t* transferred;
+    bool* done;
+    void operator()(error_code e, std::size_t n = 0) const {
+        *ec = e;
+        *transferred = n;
+        *done = true;
+    }
+    template <class Endpoint>
+    void operator()(error_code e, const Endpoint&) const { (*this)(e, 0); }
+};
+
+DeliveryStatus status_of(int code) {
+    if (code >= 200 && code < 300) return DeliveryStatus::delivered;
+    if (code >= 500 && code < 600) return DeliveryStatus::permanent;
+    return DeliveryStatus::temporary;  // 4xx and anything unknown (STYLE rule 7)
+}
+
+bool is_ip_literal(const std::string& host) {
+    error_code ec;
+    asio::ip::make_address(host, ec);
+    return !ec;
+}
+
+smtp::ClientSettings session_settings(const ConnectionOptions& o, bool implicit) {
+    smtp::ClientSettings s;
+    s.helo_name = o.helo_name;
+    s.lmtp = o.lmtp;
+    s.implicit_tls = implicit;
+    switch (o.tls) {
+        case TlsMode::none:
+        case TlsMode::implicit: s.tls = smtp::ClientTls::none; break;
+        case TlsMode::opportunistic: s.tls = smtp::ClientTls::opportunistic; break;
+        case TlsMode::required: s.tls = smtp::ClientTls::required; break;
+    }
+    s.credentials = o.credentials;
+    s.reply_line_length = o.reply_line_length;
+    s.reply_lines = o.reply_lines;
+    return s;
+}
+
+std::string peer_name_of(const Peer& peer) {
+    if (!peer.unix_socket.empty()) return peer.unix_socket.string();
+    return peer.host + "[" + peer.address + "]:" + std::to_string(peer.port);
+}
+
+}  // namespace
+
+std::chrono::milliseconds ConnectionTimeouts::for_phase(smtp::ClientPhase phase) const {
+    using P = smtp::ClientPhase;
+    switch (phase) {
+        case P::greeting: return greeting;
+        case P::hello: return hello;
+        case P::starttls: return starttls;
+        case P::tls_handshake: return tls_handshake;
+        case P::auth: return auth;
+        case P::mail: return mail;
+        case P::rcpt: return rcpt;
+        case P::data_initiation: return data_initiation;
+        case P::data_block: return data_block;
+        case P::data_termination: return data_termination;
+        case P::rset: return rset;
+        case P::quit:
+        case P::idle:
+        case P::closed: return quit;
+    }
+    return quit;
+}
+
+struct SmtpConnection::Impl {
+    Peer peer;
+    ConnectionOptions options;
+    std::string name;
+    asio::io_context io;
+    std::optional<tcp::socket> tcp_socket;
+    std::optional<local_stream::socket> unix_socket;
+    std::shared_ptr<ssl::context> tls_context;
+    std::unique_ptr<ssl::stream<tcp::socket&>> tls_stream;
+    smtp::ClientSession session;
+    TlsReport tls;
+    std::array<char, 8192> buffer{};
+    bool open = false;
+
+    Impl(const Peer& p, const ConnectionOptions& o)
+        : peer(p), options(o), name(peer_name_of(p)),
+          session(session_settings(o, o.tls == TlsMode::implicit)) {}
+
+    // --- one operation with a deadline ----------------------------------------
+    template <class Start>
+    error_code await(std::chrono::milliseconds limit, Start start, std::size_t* transferred = nullptr) {
+        error_code ec = asio::error::would_block;
+        std::size_t n = 0;
+        bool done = false;
+        start(Completion{&ec, &n, &done});
+        io.restart();
+        io.run_for(limit);
+        if (!done) {
+            cancel();
+            io.restart();
+            io.run();
+            ec = asio::error::timed_out;
+        }
+        if (transferred) *transferred = n;
+        return ec;
+    }
+
+    void cancel() {
+        error_code ignored;
+        if (tcp_socket) tcp_socket->cancel(ignored);
+        if (unix_socket) unix_socket->cancel(ignored);
+    }
+
+    template <class F>
+    void with_stream(F&& f) {
+        if (tls_stream) f(*tls_stream);
+        else if (tcp_socket) f(*tcp_socket);
+        else f(*unix_socket);
+    }
+
+    // --- connection setup -------------------------------------------------------
+    std::optional<std::string> connect();
+    std::optional<std::string> handshake();
+    std::optional<std::string> prepare_tls();
+    void record_tls();
+
+    // --- the dialogue -------------------------------------------------------------
+    void drive();
+    void lost(error_code ec);
+    void close();
+    DeliveryOutcome outcome_of(const smtp::RecipientResult& r) const;
+    DeliveryOutcome failure_outcome(const smtp::ClientFailure& f) const;
+};
+
+// Returns the reason on failure.
+std::optional<std::string> SmtpConnection::Impl::connect() {
+    const auto limit = options.timeouts.connect;
+    error_code ec;
+    if (!peer.unix_socket.empty()) {
+        unix_socket.emplace(io);
+        ec = await(limit, [&](Completion c) { unix_socket->async_connect(local_stream::endpoint(peer.unix_socket.string()), c); });
+    } else {
+        const auto address = asio::ip::make_address(peer.address, ec);
+        if (ec) return "not an IP address: " + peer.address;
+        tcp_socket.emplace(io);
+        ec = await(limit, [&](Completion c) { tcp_socket->async_connect(tcp::endpoint(address, peer.port), c); });
+    }
+    if (ec == asio::error::timed_out) return "connect to " + name + ": timed out";
+    if (ec) return "connect to " + name + ": " + ec.message();
+    open = true;
+    return std::nullopt;
+}
+
+// The client context: TLS 1.2 or newer, no compression or renegotiation, the
+// chain and host name always checked so the log can say whether they hold; the
+// handshake fails on them only with verify_certificate.
+std::optional<std::string> SmtpConnection::Impl::prepare_tls() {
+    if (!tcp_socket) return "TLS over a Unix socket is not supported";
+    tls_context = std::make_shared<ssl::context>(ssl::context::tls_client);
+    SSL_CTX* native = tls_context->native_handle();
+    SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+    SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+    const bool loaded = options.ca_file ? SSL_CTX_load_verify_locations(native, options.ca_file->c_str(), nullptr) == 1
+                                        : SSL_CTX_set_default_verify_paths(native) == 1;
+    if (!loaded && options.verify_certificate) {
+        return "cannot load CA file " + (options.ca_file ? options.ca_file->string() : std::string("(system store)"));
+    }
+    tls_context->set_verify_mode(ssl::verify_peer);
+    if (!options.verify_certificate) tls_context->set_verify_callback([](bool, ssl::verify_context&) { return true; });
+    tls_stream = std::make_unique<ssl::stream<tcp::socket&>>(*tcp_socket, *tls_context);
+    SSL* handle = tls_stream->native_handle();
+    // SNI only for names (RFC 6066 3: literal addresses are not permitted).
+    if (is_ip_literal(peer.host)) {
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(handle), peer.host.c_str());
+    } else {
+        SSL_set_tlsext_host_name(handle, peer.host.c_str());
+        SSL_set_hostflags(handle, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        SSL_set1_host(handle, peer.host.c_str());
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> SmtpConnection::Impl::handshake() {
+    if (auto error = prepare_tls()) return error;
+    const error_code ec = await(options.timeouts.tls_handshake, [&](Completion c) {
+        tls_stream->async_handshake(ssl::stream_base::client, c);
+    });
+    const long verify = SSL_get_verify_result(tls_stream->native_handle());
+    if (ec && options.verify_certificate && verify != X509_V_OK) {
+        return std::string("certificate verify failed: ") + X509_verify_cert_error_string(verify);
+    }
+    if (ec == asio::error::timed_out) return "timed out";
+    if (ec) return ec.message();
+    record_tls();
+    return std::nullopt;
+}
+
+void SmtpConnection::Impl::record_tls() {
+    SSL* handle = tls_stream->native_handle();
+    tls.active = true;
+    tls.version = SSL_get_version(handle);
+    if (const SSL_CIPHER* cipher = SSL_get_current_cipher(handle)) tls.cipher = SSL_CIPHER_get_name(cipher);
+    const long verify = SSL_get_verify_result(handle);
+    const bool has_certificate = SSL_get0_peer_certificate(handle) != nullptr;
+    tls.verified = has_certificate && verify == X509_V_OK;
+    if (!has_certificate) tls.verify_error = "no certificate";
+    else if (verify != X509_V_OK) tls.verify_error = X509_verify_cert_error_string(verify);
+}
+
+// Runs the session until it is ready for a transaction or closed.
+void SmtpConnection::Impl::drive() {
+    for (int step = 0;; ++step) {
+        const smtp::ClientAction action = session.next();
+        const auto limit = options.timeouts.for_phase(session.phase());
+        if (const auto* send = std::get_if<smtp::ClientSend>(&action)) {
+            error_code ec;
+            with_stream([&](auto& stream) {
+                ec = await(limit, [&](Completion c) { asio::async_write(stream, asio::buffer(send->bytes), c); });
+            });
+            if (ec) lost(ec);
+        } else if (std::holds_alternative<smtp::ClientReceive>(action)) {
+            error_code ec;
+            std::size_t n = 0;
+            with_stream([&](auto& stream) {
+                ec = await(limit, [&](Completion c) { stream.async_read_some(asio::buffer(buffer), c); }, &n);
+            });
+            if (ec) lost(ec);
+            else session.feed(std::string_view(buffer.data(), n));
+        } else if (std::holds_alternative<smtp::ClientStartTls>(action)) {
+            if (auto error = handshake()) session.tls_failed(*error);
+            else session.tls_started();
+        } else if (std::holds_alternative<smtp::ClientReady>(action)) {
+            return;
+        } else {
+            return close();
+        }
+    }
+}
+
+void SmtpConnection::Impl::lost(error_code ec) {
+    if (ec == asio::error::timed_out) session.timed_out();
+    else session.peer_closed();
+}
+
+void SmtpConnection::Impl::close() {
+    if (!open) return;
+    open = false;
+    error_code ignored;
+    if (tls_stream && tls.active) {
+        // close_notify, briefly: the peer may already be gone.
+        await(std::chrono::seconds(2), [&](Completion c) { tls_stream->async_shutdown([c](error_code e) { c(e); }); });
+    }
+    if (tcp_socket) tcp_socket->close(ignored);
+    if (unix_socket) unix_socket->close(ignored);
+}
+
+DeliveryOutcome SmtpConnection::Impl::outcome_of(const smtp::RecipientResult& r) const {
+    std::string detail = r.from_peer ? "host " + name + " said: " + smtp::one_line(r.reply) + " (in reply to " +
+                                           r.in_reply_to + ")"
+                                     : name + ": " + r.reply.text;
+    return DeliveryOutcome{status_of(r.reply.code), r.reply, std::move(detail)};
+}
+
+// Only a refusal the server itself made permanent (5xx greeting or EHLO/HELO)
+// bounces; TLS, AUTH and connection trouble wait in the queue for the operator
+// or the peer to fix it (Postfix smtp_sasl_auth_soft_bounce does the same for AUTH).
+DeliveryOutcome SmtpConnection::Impl::failure_outcome(const smtp::ClientFailure& f) const {
+    using K = smtp::ClientFailureKind;
+    const bool refused = f.kind == K::greeting_refused || f.kind == K::hello_refused;
+    const bool permanent = refused && f.reply && f.reply->permanent();
+    DeliveryOutcome out;
+    out.status = permanent ? DeliveryStatus::permanent : DeliveryStatus::temporary;
+    if (f.reply) out.reply = *f.reply;
+    out.detail = f.kind == K::greeting_refused ? "host " + name + " refused to talk to me: " + smtp::one_line(*f.reply)
+                                               : "host " + name + ": " + f.reason;
+    return out;
+}
+
+// --- public ------------------------------------------------------------------------
+
+SmtpConnection::SmtpConnection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SmtpConnection::~SmtpConnection() { impl_->close(); }
+
+OpenResult SmtpConnection::open(const Peer& peer, const ConnectionOptions& options) {
+    auto impl = std::make_unique<Impl>(peer, options);
+    OpenResult result;
+    if (auto error = impl->connect()) {
+        result.failure = DeliveryOutcome{DeliveryStatus::temporary, {}, *error};
+        return result;
+    }
+    if (options.tls == TlsMode::implicit) {
+        if (auto error = impl->handshake()) {
+            impl->close();
+            result.failure = DeliveryOutcome{DeliveryStatus::temporary, {}, "TLS with " + impl->name + " failed: " + *error};
+            return result;
+        }
+    }
+    impl->drive();
+    if (const auto& failure = impl->session.failure()) {
+        result.failure = impl->failure_outcome(*failure);
+        result.session_failure = failure;
+        impl->close();
+        return result;
+    }
+    result.connection.reset(new SmtpConnection(std::move(impl)));
+    return result;
+}
+
+std::vector<DeliveryOutcome> SmtpConnection::send(const Transaction& transaction) {
+    Impl& s = *impl_;
+    std::vector<DeliveryOutcome> outcomes;
+    if (!reusable()) {
+        const std::string why = s.session.failure() ? s.session.failure()->reason : "the connection is closed";
+        outcomes.assign(transaction.recipients.size(),
+                        DeliveryOutcome{DeliveryStatus::temporary, {}, "host " + s.name + ": " + why});
+        return outcomes;
+    }
+    s.session.begin(transaction);
+    s.drive();
+    for (const auto& r : s.session.results()) outcomes.push_back(s.outcome_of(r));
+    return outcomes;
+}
+
+bool SmtpConnection::reusable() const { return impl_->open && impl_->session.reusable(); }
+
+void SmtpConnection::quit() {
+    if (!reusable()) return impl_->close();
+    impl_->session.quit();
+    impl_->drive();
+    impl_->close();
+}
+
+const TlsReport& SmtpConnection::tls() const { return impl_->tls; }
+const smtp::Extensions& SmtpConnection::extensions() const { return impl_->session.extensions(); }
+const std::string& SmtpConnection::peer_name() const { return impl_->name; }
+
+std::string describe(const TlsReport& tls) {
+    if (!tls.active) return "no TLS";
+    std::string out = tls.version + " " + tls.cipher;
+    out += tls.verified ? ", certificate verified" : ", certificate not verified (" + tls.verify_error + ")";
+    return out;
+}
+
+}  // namespace cartero::delivery

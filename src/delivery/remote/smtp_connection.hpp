@@ -1,0 +1,137 @@
+// SmtpConnection: one client connection to another mail server — a remote MX, a
+// smarthost, or an LMTP server such as Dovecot (TCP or a Unix socket) — driving
+// smtp::ClientSession over Asio and OpenSSL.
+//
+// Blocking API for delivery worker threads (.notes/outbound.md): each call runs
+// the connection's own io_context until the step is done, and every socket
+// operation has a deadline (STYLE rule 9): connect, then one per dialogue phase
+// as RFC 5321 4.5.3.2 gives them (greeting 5 min, MAIL 5, RCPT 5, DATA
+// initiation 2, each data block 3, DATA termination 10).
+//
+// Outcomes are values (STYLE rule 7): open() returns a connection or a failure
+// outcome with a plain-words reason; send() returns one DeliveryOutcome per
+// recipient: 2xx delivered, 4xx temporary, 5xx permanent, and anything that went
+// wrong on the way (lost connection, timeout, TLS) temporary.
+//
+// TLS: opportunistic STARTTLS (RFC 3207; certificate checked and reported, not
+// required), required STARTTLS, or implicit TLS (RFC 8314). With
+// verify_certificate the chain must lead to ca_file (or the system store) and the
+// certificate must name the peer's host (RFC 6125 via X509_VERIFY_PARAM_set1_host);
+// the failure reason says which check failed. TLS 1.2 is the minimum version.
+//
+// Trust: the peer is untrusted; everything it sends goes through the sans-IO
+// session (bounded, fuzzed). Credentials are sent only inside TLS (the session
+// refuses otherwise). Needs no privileges beyond outbound sockets and reading
+// ca_file.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "delivery/courier.hpp"
+#include "smtp/client_session.hpp"
+
+namespace cartero::delivery {
+
+// Where to connect. For TCP, `address` is the IP literal (resolved by the caller)
+// and `host` the name used for SNI and certificate checks (an MX host name; for a
+// literal address, the same literal). For a Unix socket, only `unix_socket`.
+struct Peer {
+    std::string host;
+    std::string address;
+    std::uint16_t port = 25;
+    std::filesystem::path unix_socket;  // non-empty: connect here instead (LMTP)
+};
+
+enum class TlsMode {
+    none,           // plaintext only (loopback smarthosts, LMTP on a Unix socket)
+    opportunistic,  // STARTTLS when offered (MX default)
+    required,       // STARTTLS or no delivery
+    implicit,       // TLS from the first byte (port 465, RFC 8314)
+};
+
+// RFC 5321 4.5.3.2 defaults; the names match smtp::ClientPhase.
+struct ConnectionTimeouts {
+    std::chrono::milliseconds connect{std::chrono::seconds(30)};  // Postfix smtp_connect_timeout
+    std::chrono::milliseconds greeting{std::chrono::minutes(5)};
+    std::chrono::milliseconds hello{std::chrono::minutes(5)};
+    std::chrono::milliseconds starttls{std::chrono::minutes(5)};
+    std::chrono::milliseconds tls_handshake{std::chrono::minutes(1)};
+    std::chrono::milliseconds auth{std::chrono::minutes(5)};
+    std::chrono::milliseconds mail{std::chrono::minutes(5)};
+    std::chrono::milliseconds rcpt{std::chrono::minutes(5)};
+    std::chrono::milliseconds data_initiation{std::chrono::minutes(2)};
+    std::chrono::milliseconds data_block{std::chrono::minutes(3)};
+    std::chrono::milliseconds data_termination{std::chrono::minutes(10)};
+    std::chrono::milliseconds rset{std::chrono::seconds(20)};     // Postfix smtp_rset_timeout
+    std::chrono::milliseconds quit{std::chrono::minutes(5)};
+
+    std::chrono::milliseconds for_phase(smtp::ClientPhase phase) const;
+};
+
+struct ConnectionOptions {
+    std::string helo_name;
+    TlsMode tls = TlsMode::opportunistic;
+    bool verify_certificate = false;                     // chain and host name must check out
+    std::optional<std::filesystem::path> ca_file;        // otherwise the system store
+    std::optional<smtp::ClientCredentials> credentials;  // AUTH PLAIN/LOGIN, inside TLS only
+    bool lmtp = false;
+    ConnectionTimeouts timeouts;
+    std::size_t reply_line_length = 2048;                // see smtp::ClientSettings
+    std::size_t reply_lines = 100;
+};
+
+// For the delivery log line: "TLSv1.3 TLS_AES_256_GCM_SHA384, certificate verified".
+struct TlsReport {
+    bool active = false;
+    std::string version;
+    std::string cipher;
+    bool verified = false;      // chain and host name checked out (whether or not required)
+    std::string verify_error;   // why not, e.g. "self-signed certificate"
+};
+
+using Transaction = smtp::ClientMessage;
+
+class SmtpConnection;
+
+struct OpenResult {
+    std::unique_ptr<SmtpConnection> connection;    // null on failure
+    DeliveryOutcome failure;                       // when connection is null
+    std::optional<smtp::ClientFailure> session_failure;  // the dialogue's own account, if it got that far
+};
+
+class SmtpConnection {
+public:
+    // Connects, reads the greeting, says EHLO/LHLO, runs STARTTLS and AUTH as the
+    // options ask. Never throws for network or peer trouble.
+    static OpenResult open(const Peer& peer, const ConnectionOptions& options);
+
+    ~SmtpConnection();  // closes the socket (without QUIT: call quit() to be polite)
+    SmtpConnection(const SmtpConnection&) = delete;
+    SmtpConnection& operator=(const SmtpConnection&) = delete;
+
+    // One message, several recipients; one outcome per recipient, in order.
+    std::vector<DeliveryOutcome> send(const Transaction& transaction);
+    bool reusable() const;
+    void quit();
+
+    const TlsReport& tls() const;
+    const smtp::Extensions& extensions() const;
+    // "mx.example.com[192.0.2.1]:25" or the socket path, for log lines and details.
+    const std::string& peer_name() const;
+
+    struct Impl;
+
+private:
+    explicit SmtpConnection(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+std::string describe(const TlsReport& tls);
+
+}  // namespace cartero::delivery
