@@ -33,6 +33,9 @@ spool::Envelope to_spool(const smtp::Envelope& envelope, const std::string& auth
     out.smtputf8 = envelope.smtputf8;
     out.eight_bit = envelope.eight_bit;
     out.received_at = std::time(nullptr);
+    out.ret = envelope.ret;  // RFC 3461 DSN parameters, kept for bounce/
+    out.envid = envelope.envid;
+    out.recipient_dsn = envelope.recipient_dsn;
     return out;
 }
 

@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "smtp/dsn_params.hpp"
+
 namespace cartero::smtp::replies {
 
 namespace {
@@ -68,6 +70,23 @@ Reply nested_mail() { return make_reply(503, "5.5.1", "Error: nested MAIL comman
 Reply size_over_limit() { return make_reply(552, "5.3.4", "Message size exceeds fixed limit"); }
 Reply unsupported_parameter(std::string_view keyword) {
     return make_reply(555, "5.5.4", "Unsupported parameter: " + std::string(keyword));
+}
+Reply duplicate_parameter(std::string_view keyword) {
+    return make_reply(501, "5.5.4", "Duplicate parameter: " + std::string(keyword));
+}
+// RFC 3461 4.1-4.4: the DSN parameters' grammar, named in the reply so a client
+// author can see which value was wrong and what is expected.
+Reply bad_ret() { return make_reply(501, "5.5.4", "Bad RET parameter: use RET=FULL or RET=HDRS"); }
+Reply bad_envid() {
+    return make_reply(501, "5.5.4", "Bad ENVID parameter: xtext of printable ASCII, at most " +
+                                        std::to_string(max_envid_length) + " characters");
+}
+Reply bad_notify() {
+    return make_reply(501, "5.5.4", "Bad NOTIFY parameter: use NEVER or a list of SUCCESS, FAILURE, DELAY");
+}
+Reply bad_orcpt() {
+    return make_reply(501, "5.5.4", "Bad ORCPT parameter: use ORCPT=rfc822;address in xtext, at most " +
+                                        std::to_string(max_orcpt_length) + " characters");
 }
 Reply smtputf8_required() { return make_reply(553, "5.6.7", "SMTPUTF8 is required for a non-ASCII address"); }
 Reply too_many_messages() { return make_reply(452, "4.5.3", "Error: too many messages in this session"); }

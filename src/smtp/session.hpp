@@ -1,6 +1,7 @@
 // ServerSession: the SMTP server state machine of RFC 5321 with the extensions
 // PIPELINING (RFC 2920), SIZE (1870), 8BITMIME (6152), SMTPUTF8 (6531),
-// ENHANCEDSTATUSCODES (2034/3463), CHUNKING (3030), STARTTLS (3207), AUTH (4954).
+// ENHANCEDSTATUSCODES (2034/3463), CHUNKING (3030), STARTTLS (3207), AUTH (4954),
+// DSN (3461: the parameters are accepted and kept in the Envelope; bounce/ acts on them).
 //
 // Sans-IO: bytes go in with feed(), the driver asks next() what to do and
 // performs it (write, read, TLS handshake, credential check, spool commit),
@@ -23,6 +24,7 @@
 
 #include "config/config.hpp"
 #include "smtp/address.hpp"
+#include "smtp/dsn_params.hpp"
 #include "smtp/reply.hpp"
 
 namespace cartero::smtp {
@@ -78,6 +80,9 @@ struct Envelope {
     std::vector<Address> recipients;    // in RCPT order, as accepted
     bool smtputf8 = false;              // MAIL ... SMTPUTF8
     bool eight_bit = false;             // BODY=8BITMIME
+    DsnReturn ret = DsnReturn::unset;   // MAIL ... RET= (RFC 3461 4.3)
+    std::string envid = {};             // MAIL ... ENVID=, xtext-decoded; "" = none (RFC 3461 4.4)
+    std::vector<RecipientDsn> recipient_dsn = {};  // one per recipient, same order (NOTIFY=, ORCPT=)
 };
 
 struct Trace {

@@ -5,12 +5,14 @@
 // Trust: arguments are untrusted; each is checked against its grammar before use.
 //
 // RFCs: 5321 4.1.1.1-4.1.1.10 (commands), 4.1.4 (order), 4.5.3.1.8 (recipients),
-// 1870 (SIZE), 6152 (8BITMIME), 6531 3.4 (SMTPUTF8), 4954 5 (MAIL AUTH=).
+// 1870 (SIZE), 6152 (8BITMIME), 6531 3.4 (SMTPUTF8), 4954 5 (MAIL AUTH=),
+// 3461 4.1-4.4 (DSN: RET, ENVID, NOTIFY, ORCPT).
 #include <algorithm>
 #include <array>
 
 #include "smtp/ascii.hpp"
 #include "smtp/command.hpp"
+#include "smtp/dsn_params.hpp"
 #include "smtp/replies.hpp"
 #include "smtp/session_impl.hpp"
 
@@ -71,7 +73,8 @@ void SessionCore::hello(std::string_view argument, bool extended) {
 std::vector<std::string> SessionCore::extensions() const {
     std::vector<std::string> list{"PIPELINING",          "SIZE " + std::to_string(settings.message_size),
                                   "8BITMIME",            "SMTPUTF8",
-                                  "ENHANCEDSTATUSCODES", "CHUNKING"};
+                                  "ENHANCEDSTATUSCODES", "CHUNKING",
+                                  "DSN"};
     if (starttls_offered()) list.emplace_back("STARTTLS");
     if (auth_offered()) list.emplace_back("AUTH PLAIN LOGIN");
     return list;
@@ -111,25 +114,97 @@ std::optional<Reply> apply_smtputf8(const EsmtpParam& param, const SessionSettin
 // trust, so it is accepted and ignored, as the RFC allows.
 std::optional<Reply> ignore_param(const EsmtpParam&, const SessionSettings&, Envelope&) { return std::nullopt; }
 
+// RFC 3461 4.3: RET=FULL|HDRS, what a DSN returns of the message.
+std::optional<Reply> apply_ret(const EsmtpParam& param, const SessionSettings&, Envelope& draft) {
+    const auto ret = parse_ret(param.value);
+    if (!ret) return replies::bad_ret();
+    draft.ret = *ret;
+    return std::nullopt;
+}
+
+// RFC 3461 4.4: ENVID=<xtext>, echoed in every DSN as Original-Envelope-Id.
+std::optional<Reply> apply_envid(const EsmtpParam& param, const SessionSettings&, Envelope& draft) {
+    auto envid = parse_envid(param.value);
+    if (!envid) return replies::bad_envid();
+    draft.envid = std::move(*envid);
+    return std::nullopt;
+}
+
 struct MailParamSpec {
     std::string_view keyword;
     ParamApplier apply;
 };
 
-constexpr std::array<MailParamSpec, 4> mail_params{{
+constexpr std::array<MailParamSpec, 6> mail_params{{
     {"SIZE", apply_size},
     {"BODY", apply_body},
     {"SMTPUTF8", apply_smtputf8},
     {"AUTH", ignore_param},
+    {"RET", apply_ret},
+    {"ENVID", apply_envid},
 }};
+
+// RFC 3461 4.1-4.4 say each DSN parameter "MUST NOT appear more than once"; RFC 5321
+// gives no meaning to a repeated parameter either, so any repeat is refused alike
+// rather than letting the last one silently win.
+std::optional<Reply> check_no_repeats(const std::vector<EsmtpParam>& params) {
+    for (auto it = params.begin(); it != params.end(); ++it) {
+        const auto same = [&](const EsmtpParam& other) { return other.keyword == it->keyword; };
+        if (std::any_of(params.begin(), it, same)) return replies::duplicate_parameter(it->keyword);
+    }
+    return std::nullopt;
+}
 
 std::optional<Reply> apply_mail_params(const std::vector<EsmtpParam>& params, const SessionSettings& settings,
                                        Envelope& draft) {
+    if (auto refusal = check_no_repeats(params)) return refusal;
     for (const auto& param : params) {
         const auto spec = std::find_if(mail_params.begin(), mail_params.end(),
                                        [&](const MailParamSpec& s) { return s.keyword == param.keyword; });
         if (spec == mail_params.end()) return replies::unsupported_parameter(param.keyword);
         if (auto refusal = spec->apply(param, settings, draft)) return refusal;
+    }
+    return std::nullopt;
+}
+
+// --- RCPT parameters (RFC 3461 4.1, 4.2) ------------------------------------------
+
+using RcptParamApplier = std::optional<Reply> (*)(const EsmtpParam&, RecipientDsn&);
+
+// RFC 3461 4.1: NOTIFY=NEVER | SUCCESS,FAILURE,DELAY (any non-empty combination).
+std::optional<Reply> apply_notify(const EsmtpParam& param, RecipientDsn& dsn) {
+    const auto notify = parse_notify(param.value);
+    if (!notify) return replies::bad_notify();
+    dsn.notify = *notify;
+    return std::nullopt;
+}
+
+// RFC 3461 4.2: ORCPT=addr-type;xtext, the address the sender first gave.
+std::optional<Reply> apply_orcpt(const EsmtpParam& param, RecipientDsn& dsn) {
+    auto orcpt = parse_orcpt(param.value);
+    if (!orcpt) return replies::bad_orcpt();
+    dsn.orcpt_type = std::move(orcpt->type);
+    dsn.orcpt = std::move(orcpt->address);
+    return std::nullopt;
+}
+
+struct RcptParamSpec {
+    std::string_view keyword;
+    RcptParamApplier apply;
+};
+
+constexpr std::array<RcptParamSpec, 2> rcpt_params{{
+    {"NOTIFY", apply_notify},
+    {"ORCPT", apply_orcpt},
+}};
+
+std::optional<Reply> apply_rcpt_params(const std::vector<EsmtpParam>& params, RecipientDsn& dsn) {
+    if (auto refusal = check_no_repeats(params)) return refusal;
+    for (const auto& param : params) {
+        const auto spec = std::find_if(rcpt_params.begin(), rcpt_params.end(),
+                                       [&](const RcptParamSpec& s) { return s.keyword == param.keyword; });
+        if (spec == rcpt_params.end()) return replies::unsupported_parameter(param.keyword);
+        if (auto refusal = spec->apply(param, dsn)) return refusal;
     }
     return std::nullopt;
 }
@@ -161,7 +236,8 @@ void SessionCore::cmd_mail(std::string_view argument) {
     if (!path_text) return reply(replies::syntax(usage));
     auto parsed = parse_path(*path_text, true);
     if (!parsed.path) return reply(path_refusal(*parsed.error, replies::bad_sender(), usage));
-    Envelope draft{parsed.path->address, {}, false, false};
+    Envelope draft;
+    draft.sender = parsed.path->address;
     if (auto refusal = apply_mail_params(parsed.path->params, settings, draft)) return reply(*refusal);
     if (auto refusal = check_sender(draft)) return reply(*refusal);
     if (auto refusal = policy.check_mail(facts(), draft.sender)) return reply(*refusal);
@@ -187,12 +263,13 @@ void SessionCore::cmd_rcpt(std::string_view argument) {
     if (!path_text) return reply(replies::syntax(usage));
     auto parsed = parse_path(*path_text, false);
     if (!parsed.path) return reply(path_refusal(*parsed.error, replies::bad_recipient(), usage));
-    // No RCPT parameter is offered yet (no DSN): any is refused.
-    if (!parsed.path->params.empty()) return reply(replies::unsupported_parameter(parsed.path->params[0].keyword));
+    RecipientDsn dsn;
+    if (auto refusal = apply_rcpt_params(parsed.path->params, dsn)) return reply(*refusal);
     const Address& recipient = parsed.path->address;
     if (!recipient.ascii() && !envelope.smtputf8) return reply(replies::smtputf8_required());
     if (auto refusal = policy.check_rcpt(facts(), envelope.sender, recipient)) return reply(*refusal);
     envelope.recipients.push_back(recipient);
+    envelope.recipient_dsn.push_back(std::move(dsn));
     enter(State::rcpt);
     reply(replies::recipient_ok());
 }

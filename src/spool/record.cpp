@@ -11,6 +11,12 @@ namespace {
 
 constexpr std::uint8_t flag_smtputf8 = 1;
 constexpr std::uint8_t flag_eight_bit = 2;
+// A DSN section follows the done bits (record.hpp). Records without it are the
+// format written before DSN support and decode exactly as they always did.
+constexpr std::uint8_t flag_dsn = 4;
+constexpr std::uint8_t known_flags = flag_smtputf8 | flag_eight_bit | flag_dsn;
+constexpr std::uint8_t known_notify_bits =
+    smtp::notify_success | smtp::notify_failure | smtp::notify_delay | smtp::notify_never;
 
 template <typename Int>
 void put(std::string& out, Int value) {
@@ -106,6 +112,42 @@ void put_done_bits(std::string& out, const std::vector<bool>& done) {
     }
 }
 
+// Only envelopes that carry a DSN parameter get the section, so a message without
+// any is written byte for byte as before (older spools and fuzz seeds stay canonical).
+bool has_dsn(const Envelope& envelope) {
+    if (envelope.ret != DsnReturn::unset || !envelope.envid.empty()) return true;
+    return std::any_of(envelope.recipient_dsn.begin(), envelope.recipient_dsn.end(),
+                       [](const RecipientDsn& dsn) { return dsn != RecipientDsn{}; });
+}
+
+void put_dsn(std::string& out, const Envelope& envelope) {
+    put(out, static_cast<std::uint8_t>(envelope.ret));
+    put_string<std::uint16_t>(out, envelope.envid);
+    for (std::size_t i = 0; i < envelope.recipients.size(); ++i) {
+        const RecipientDsn& dsn = envelope.dsn(i);
+        put(out, dsn.notify);
+        put_string<std::uint16_t>(out, dsn.orcpt_type);
+        put_string<std::uint16_t>(out, dsn.orcpt);
+    }
+}
+
+// Values no encoder writes are damage: refusing them keeps decode(encode(x)) == x.
+bool get_dsn(Reader& reader, Envelope& envelope) {
+    const auto ret = reader.number<std::uint8_t>();
+    if (ret > static_cast<std::uint8_t>(DsnReturn::headers)) return false;
+    envelope.ret = static_cast<DsnReturn>(ret);
+    envelope.envid = std::string(reader.text<std::uint16_t>());
+    for (std::size_t i = 0; i < envelope.recipients.size() && reader.ok(); ++i) {
+        RecipientDsn dsn;
+        dsn.notify = reader.number<std::uint8_t>();
+        if ((dsn.notify & ~known_notify_bits) != 0) return false;
+        dsn.orcpt_type = std::string(reader.text<std::uint16_t>());
+        dsn.orcpt = std::string(reader.text<std::uint16_t>());
+        envelope.recipient_dsn.push_back(std::move(dsn));
+    }
+    return reader.ok();
+}
+
 bool all_zero(std::string_view bytes) {
     return std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == '\0'; });
 }
@@ -130,12 +172,14 @@ EncodedMessage encode_message(const std::string& id, const Envelope& envelope, c
     put_string<std::uint16_t>(head, id);
     put_string<std::uint32_t>(head, envelope.sender);
     put_string<std::uint32_t>(head, envelope.auth_user);
+    const bool dsn = has_dsn(envelope);
     put(head, static_cast<std::uint8_t>((envelope.smtputf8 ? flag_smtputf8 : 0) |
-                                        (envelope.eight_bit ? flag_eight_bit : 0)));
+                                        (envelope.eight_bit ? flag_eight_bit : 0) | (dsn ? flag_dsn : 0)));
     put(head, envelope.received_at);
     put(head, static_cast<std::uint32_t>(envelope.recipients.size()));
     for (const auto& recipient : envelope.recipients) put_string<std::uint32_t>(head, recipient);
     put_done_bits(head, done);
+    if (dsn) put_dsn(head, envelope);
     put(head, static_cast<std::uint64_t>(data->size()));
     seal(head, Type::message, *data, nonce);
     const std::size_t padding = padding_for(head.size() - header_size + data->size());
@@ -202,6 +246,7 @@ std::optional<QueuedMessage> decode_message(std::string_view payload) {
     message.envelope.sender = std::string(reader.text<std::uint32_t>());
     message.envelope.auth_user = std::string(reader.text<std::uint32_t>());
     const auto flags = reader.number<std::uint8_t>();
+    if ((flags & ~known_flags) != 0) return std::nullopt;
     message.envelope.smtputf8 = (flags & flag_smtputf8) != 0;
     message.envelope.eight_bit = (flags & flag_eight_bit) != 0;
     message.envelope.received_at = reader.number<std::int64_t>();
@@ -216,6 +261,7 @@ std::optional<QueuedMessage> decode_message(std::string_view payload) {
         for (std::uint32_t bit = 0; bit < 8 && byte * 8 + bit < count; ++bit)
             message.done[byte * 8 + bit] = (bits >> bit) & 1;
     }
+    if ((flags & flag_dsn) != 0 && !get_dsn(reader, message.envelope)) return std::nullopt;
     const auto size = reader.number<std::uint64_t>();
     const std::string_view data = reader.rest();
     if (!reader.ok() || data.size() != size) return std::nullopt;

@@ -7,6 +7,21 @@
 //         12  crc      u32  CRC-32C over nonce, bytes 4..11, payload
 //         16  payload, then zero padding to a multiple of 8 (so a scan can resynchronise)
 //
+// MESSAGE payload: id (u16 length + octets), sender (u32 + octets), auth user
+// (u32 + octets), flags u8 (1 SMTPUTF8, 2 8BITMIME, 4 DSN section present),
+// received_at i64, recipient count u32, each recipient (u32 + octets), one done bit
+// per recipient (u8s, LSB first), [DSN section], data size u64, data.
+//
+// DSN section (RFC 3461 parameters), present only when flag 4 is set: ret u8
+// (0 unset, 1 FULL, 2 HDRS), envid (u16 + octets), then per recipient: notify u8
+// (1 SUCCESS, 2 FAILURE, 4 DELAY, 8 NEVER), ORCPT addr-type (u16 + octets), ORCPT
+// address (u16 + octets). Versioning by flag rather than a format number: records
+// written before DSN support have the flag clear and decode unchanged, and a message
+// that carries no DSN parameter is still written in exactly that older form. An
+// older cartero reading a record with the DSN section would see a size mismatch and
+// move it to corrupt/ (no silent misreading). Unknown flag or notify bits, and a ret
+// above 2, are damage.
+//
 // All integers little-endian. The nonce is a random number chosen each time the
 // spool is opened and stored in every segment's first record; seeding the
 // checksum with it means bytes an attacker placed inside a message body cannot

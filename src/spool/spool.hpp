@@ -5,8 +5,9 @@
 // envelope are on stable storage. Commits from many sessions are batched so one
 // sync covers many messages (group commit).
 //
-// Trust: the envelope was validated by smtp/ and policy/; the data is untrusted
-// octets stored verbatim and never interpreted by the spool.
+// Trust: the envelope was validated by smtp/ and policy/ (the DSN fields by
+// smtp/dsn_params.hpp: printable ASCII only); the data is untrusted octets stored
+// verbatim and never interpreted by the spool.
 #pragma once
 
 #include <chrono>
@@ -19,7 +20,13 @@
 #include <system_error>
 #include <vector>
 
+#include "smtp/dsn_params.hpp"
+
 namespace cartero::spool {
+
+// The DSN facts (RFC 3461) are smtp/'s types: the spool stores them, bounce/ reads them.
+using smtp::DsnReturn;
+using smtp::RecipientDsn;
 
 struct Envelope {
     std::string sender;                   // "local@domain"; "" for the null sender
@@ -28,6 +35,18 @@ struct Envelope {
     bool smtputf8 = false;
     bool eight_bit = false;
     std::int64_t received_at = 0;         // unix seconds
+    // RFC 3461 DSN parameters. New fields carry default initializers so the envelopes
+    // built field by field elsewhere stay complete (and -Wmissing-field-initializers quiet).
+    DsnReturn ret = DsnReturn::unset;     // MAIL RET=
+    std::string envid = {};               // MAIL ENVID=, decoded; "" = none
+    // RCPT NOTIFY= and ORCPT=, parallel to `recipients`. It may be shorter (envelopes
+    // made by code that knows nothing of DSN): read it through dsn(i).
+    std::vector<RecipientDsn> recipient_dsn = {};
+
+    const RecipientDsn& dsn(std::size_t index) const {
+        static const RecipientDsn none;
+        return index < recipient_dsn.size() ? recipient_dsn[index] : none;
+    }
 };
 
 struct QueuedMessage {

@@ -180,8 +180,8 @@ private:
 // The EHLO reply for mx.example.org with SIZE from the default settings.
 inline std::string ehlo_reply(std::initializer_list<std::string_view> extra = {}) {
     std::string out = "250-mx.example.org\r\n250-PIPELINING\r\n250-SIZE 10485760\r\n250-8BITMIME\r\n"
-                      "250-SMTPUTF8\r\n250-ENHANCEDSTATUSCODES\r\n";
-    out += extra.size() == 0 ? "250 CHUNKING\r\n" : "250-CHUNKING\r\n";
+                      "250-SMTPUTF8\r\n250-ENHANCEDSTATUSCODES\r\n250-CHUNKING\r\n";
+    out += extra.size() == 0 ? "250 DSN\r\n" : "250-DSN\r\n";
     std::size_t i = 0;
     for (const auto line : extra) out += (++i == extra.size() ? "250 " : "250-") + std::string(line) + "\r\n";
     return out;

@@ -59,6 +59,38 @@ TEST(FsSpool, CommitThenRecoverRoundTrip) {
     std::filesystem::remove_all(directory);
 }
 
+// RFC 3461 parameters survive a restart, and a DONE mark (which makes recovery copy
+// the message forward) keeps them too.
+TEST(FsSpool, DsnParametersSurviveRecovery) {
+    const auto directory = testing::fresh_directory("dsn");
+    {
+        auto spool = open_fs_spool(small_segments(directory));
+        spool->recover();
+        Envelope envelope = testing::envelope_to({"a@x", "b@x"});
+        envelope.ret = DsnReturn::headers;
+        envelope.envid = "ENV 1";
+        envelope.recipient_dsn = {{smtp::notify_never, "", ""}, {smtp::notify_delay, "rfc822", "B@x"}};
+        std::promise<std::error_code> done;
+        const std::string id = spool->new_id();
+        spool->commit(id, envelope, std::make_shared<const std::string>("x"),
+                      [&done](std::error_code error) { done.set_value(error); });
+        ASSERT_FALSE(done.get_future().get());
+        spool->mark_done(id, 0);
+        spool->close();
+    }
+    for (int round = 0; round < 2; ++round) {
+        const auto recovered = reopen(directory);
+        ASSERT_EQ(recovered.size(), 1u) << "round " << round;
+        const Envelope& got = recovered[0].envelope;
+        EXPECT_EQ(got.ret, DsnReturn::headers);
+        EXPECT_EQ(got.envid, "ENV 1");
+        EXPECT_EQ(got.dsn(0), (RecipientDsn{smtp::notify_never, "", ""}));
+        EXPECT_EQ(got.dsn(1), (RecipientDsn{smtp::notify_delay, "rfc822", "B@x"}));
+        EXPECT_EQ(recovered[0].done, (std::vector<bool>{true, false}));
+    }
+    std::filesystem::remove_all(directory);
+}
+
 TEST(FsSpool, DoneMessagesAreNotRecovered) {
     const auto directory = testing::fresh_directory("done");
     {
