@@ -15,6 +15,7 @@
 
 #include "accounts/sqlite_store.hpp"
 #include "auth/authenticator.hpp"
+#include "cli/outbound.hpp"
 #include "delivery/discard.hpp"
 #include "delivery/local/maildir.hpp"
 #include "net/server.hpp"
@@ -128,17 +129,6 @@ std::shared_ptr<const net::Runtime> make_runtime(const config::Config& loaded,
     return runtime;
 }
 
-// Transitional, until the MX courier is wired in (issue 4, in progress): remote
-// recipients stay queued, as before the RemoteCourier interface existed.
-class KeepQueuedCourier final : public delivery::RemoteCourier {
-public:
-    std::vector<delivery::DeliveryOutcome> deliver(const spool::QueuedMessage&, std::string_view,
-                                                   const std::vector<delivery::RemoteRecipient>& recipients) override {
-        return std::vector<delivery::DeliveryOutcome>(
-            recipients.size(), {delivery::DeliveryStatus::temporary, {}, "remote delivery not yet available"});
-    }
-};
-
 int serve(const GlobalOptions& options) {
     const bool embedded = options.config_path.empty();
     config::Config config = load_config(options);
@@ -159,8 +149,8 @@ int serve(const GlobalOptions& options) {
         return config::maildir_for(config, localpart, domain);
     }, config.hostname);
     delivery::DiscardCourier discard;
-    KeepQueuedCourier remote;
-    scheduler::DeliveryQueue queue(*spool, directory_now, {courier, discard, remote}, config);
+    Outbound outbound(config);
+    scheduler::DeliveryQueue queue(*spool, directory_now, {courier, discard, outbound.courier()}, config);
     auto recovered = spool->recover();
     if (!recovered.empty()) spdlog::info("recovered {} queued messages from the spool", recovered.size());
     queue.recover(std::move(recovered));
@@ -170,6 +160,7 @@ int serve(const GlobalOptions& options) {
     net::Server server(make_runtime(config, directory_now), services, [&] {
         const config::Config reloaded = load_config(options);
         directory.use_domains(reloaded.local_domains, reloaded.routes);
+        outbound.reload(reloaded);
         return make_runtime(reloaded, directory_now);
     });
     print_banner(config, server.bind(), embedded);

@@ -51,7 +51,7 @@ std::optional<dns::AddressAnswer> add_addresses(dns::Resolver& resolver, const s
     dns::AddressAnswer answer = resolver.addresses(host);
     if (answer.status != dns::Status::ok) return answer;
     for (const auto* family : {&answer.ipv6, &answer.ipv4})
-        for (const auto& address : *family) peers.push_back({host, address, port});
+        for (const auto& address : *family) peers.push_back({host, address.to_string(), port, {}});
     return std::nullopt;
 }
 
@@ -105,8 +105,9 @@ NextHop next_hop(const config::Config& config, std::string_view domain) {
     return {"mx:" + std::string(domain), nullptr, mode_for(policy), static_cast<std::uint16_t>(config.delivery.remote_port)};
 }
 
-std::string Peer::display() const {
-    return host + "[" + address.to_string() + "]:" + std::to_string(port);
+std::string display(const Peer& peer) {
+    if (!peer.unix_socket.empty()) return peer.unix_socket.string();
+    return peer.host + "[" + peer.address + "]:" + std::to_string(peer.port);
 }
 
 Peers peers_for(dns::Resolver& resolver, const NextHop& hop, std::string_view domain, const dns::RandomBelow& random) {

@@ -22,22 +22,13 @@
 #include <string_view>
 #include <vector>
 
-#include <boost/asio/ip/address.hpp>
-
 #include "config/config.hpp"
 #include "delivery/courier.hpp"
+#include "delivery/remote/smtp_connection.hpp"
 #include "dns/mx_order.hpp"
 #include "dns/resolver.hpp"
 
 namespace cartero::delivery {
-
-// How a connection to one server is secured.
-enum class TlsMode {
-    none,           // plaintext
-    opportunistic,  // STARTTLS when offered, certificate not checked (RFC 7435)
-    required,       // STARTTLS required, certificate verified for the host name
-    implicit,       // TLS from the first octet, certificate verified (RFC 8314)
-};
 
 struct NextHop {
     std::string name;                   // "mx:example.com" or "relay:gmail": the connection cache key part
@@ -49,15 +40,8 @@ struct NextHop {
 // The hop for `domain` under `config` (which must outlive the result).
 NextHop next_hop(const config::Config& config, std::string_view domain);
 
-// One server to try: the name its certificate must carry, the address, the port.
-struct Peer {
-    std::string host;
-    boost::asio::ip::address address;
-    std::uint16_t port = 25;
-
-    // "mx.example.com[192.0.2.1]:25", as logs and DSNs name a server.
-    std::string display() const;
-};
+// "mx.example.com[192.0.2.1]:25", as logs and DSNs name a server.
+std::string display(const Peer& peer);
 
 // The servers to try for `domain` through `hop`, or the outcome that applies to
 // every recipient when there is none: temporary for DNS failures, permanent

@@ -45,7 +45,7 @@ TEST(NextHop, FollowsDestinationsThenTheDefaultRelayThenMx) {
 
 std::vector<std::string> shown(const Peers& peers) {
     std::vector<std::string> out;
-    for (const auto& peer : peers.peers) out.push_back(peer.display());
+    for (const auto& peer : peers.peers) out.push_back(display(peer));
     return out;
 }
 

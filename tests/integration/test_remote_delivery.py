@@ -1,0 +1,195 @@
+"""Remote delivery (issue 4): MX lookup through a real DNS server on loopback, SMTP to
+real peers — a second cartero as the remote MX, Postfix's smtp-sink — opportunistic
+and required STARTTLS, retries, per-recipient results, and a smarthost with
+STARTTLS + AUTH.
+
+Every host of the test zones is a 127.0.0.x address; the remote MX port is the
+receiving server's mx port (delivery.remote_port), so nothing leaves loopback.
+"""
+import re
+import shutil
+import subprocess
+import sys
+import time
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
+import cartero_harness as h  # noqa: E402
+from dns_server import DnsServer  # noqa: E402
+
+ALICE = ("alice@example.test", "alice-password")
+BOB = "bob@remote.test"
+
+
+def receiver(start: bool = True, **kw) -> h.Server:
+    """A cartero that is the MX of remote.test, with a certificate for mx.remote.test
+    issued by its own test CA."""
+    srv = h.Server(config={"local_domains": ["remote.test"], "hostname": "mx.remote.test"},
+                   roles=kw.pop("roles", ("mx",)), users={BOB: "bob-password"}, start=False, name="receiver", **kw)
+    cert, key = srv.pki.issue("mx-remote", sans="DNS:mx.remote.test")
+    srv.config["tls"] = {"cert": str(cert), "key": str(key)}
+    srv.write_config()
+    srv._start_requested = start
+    return srv
+
+
+def sender(dns: DnsServer, remote_port: int, extra: dict | None = None) -> h.Server:
+    config = {"dns": {"resolver": dns.address, "timeout": "5s"},
+              "delivery": {"remote_port": remote_port, "retry_initial": "1s", "retry_max": "2s"}}
+    return h.Server(config=h.deep_merge(config, extra or {}), users={ALICE[0]: ALICE[1]}, name="sender")
+
+
+def submit(srv: h.Server, rcpts: list[str], msg: bytes) -> str:
+    with srv.smtp("submission", login=ALICE) as s:
+        code, text = h.send_with_smtplib(s, ALICE[0], rcpts, msg)
+    assert code == 250, (code, text)
+    return h.queue_id(text)
+
+
+def wait_log(srv: h.Server, pattern: str, timeout: float = 20.0) -> re.Match:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        m = re.search(pattern, srv.log_text())
+        if m:
+            return m
+        time.sleep(0.05)
+    raise AssertionError(f"no log line matching {pattern!r} within {timeout}s\n{srv.log_tail(40)}")
+
+
+class MxDeliveryTest(unittest.TestCase):
+    def test_delivered_to_the_mx_over_starttls_byte_for_byte(self):
+        with receiver() as rx:
+            zones = {"remote.test": {"MX": ["10 mx.remote.test"]}, "mx.remote.test": {"A": "127.0.0.1"}}
+            with DnsServer(zones) as dns, sender(dns, rx.port("mx")) as tx:
+                msg = h.make_message(subject="to the MX", sender=ALICE[0], rcpt=BOB,
+                                     body=b"line one\r\n.leading dot\r\n\r\n" + b"x" * 3000 + b"\r\n")
+                qid = submit(tx, [BOB], msg)
+                got = rx.wait_for_delivery(BOB, 1)[0]
+                self.assertTrue(got.body.endswith(msg), "the message arrives unchanged after our trace headers")
+                self.assertIn("with ESMTPS", got.received, "opportunistic STARTTLS was used")
+                wait_log(tx, rf"{qid}: to=<{BOB}>, relay=mx\.remote\.test\[127\.0\.0\.1\]:{rx.port('mx')}, .*status=sent")
+                wait_log(tx, rf"{qid}: TLS to mx\.remote\.test\[127\.0\.0\.1\]")
+
+    def test_lower_preference_mx_is_used_when_the_first_is_down(self):
+        with receiver() as rx:
+            zones = {"remote.test": {"MX": ["10 down.remote.test", "20 mx.remote.test"]},
+                     "down.remote.test": {"A": "127.0.0.2"},   # nothing listens there
+                     "mx.remote.test": {"A": "127.0.0.1"}}
+            with DnsServer(zones) as dns, sender(dns, rx.port("mx")) as tx:
+                qid = submit(tx, [BOB], h.make_message(sender=ALICE[0], rcpt=BOB))
+                rx.wait_for_delivery(BOB, 1)
+                wait_log(tx, rf"{qid}: down\.remote\.test\[127\.0\.0\.2\]:\d+ not used: .*refused")
+                wait_log(tx, rf"{qid}: to=<{BOB}>, relay=mx\.remote\.test\[127\.0\.0\.1\].*status=sent")
+
+    def test_domain_without_mx_gets_mail_at_its_address(self):
+        with receiver(start=False) as rx:
+            rx.config["local_domains"] = ["remote.test", "plain.test"]
+            rx.write_config()
+            rx.add_user("carol@plain.test", "carol-password")
+            rx.start()
+            with DnsServer({"plain.test": {"A": "127.0.0.1"}}) as dns, sender(dns, rx.port("mx")) as tx:
+                submit(tx, ["carol@plain.test"], h.make_message(sender=ALICE[0], rcpt="carol@plain.test"))
+                rx.wait_for_delivery("carol@plain.test", 1)
+
+    def test_null_mx_and_missing_domain_bounce_at_once(self):
+        zones = {"null.test": {"MX": ["0 ."]}}
+        with DnsServer(zones) as dns, sender(dns, h.free_port()) as tx:
+            qid = submit(tx, ["a@null.test", "b@missing.test"], h.make_message(sender=ALICE[0], rcpt="a@null.test"))
+            wait_log(tx, rf"{qid}: to=<a@null\.test>, relay=none, .*status=bounced \(.*null MX")
+            wait_log(tx, rf"{qid}: to=<b@missing\.test>, relay=none, .*status=bounced")
+            self.assertNotRegex(tx.log_text(), rf"{qid}: to=<a@null\.test>.*status=deferred")
+
+    def test_per_recipient_results_one_delivered_one_refused(self):
+        with receiver() as rx:
+            zones = {"remote.test": {"MX": ["10 mx.remote.test"]}, "mx.remote.test": {"A": "127.0.0.1"}}
+            with DnsServer(zones) as dns, sender(dns, rx.port("mx")) as tx:
+                qid = submit(tx, [BOB, "nobody@remote.test"], h.make_message(sender=ALICE[0], rcpt=BOB))
+                rx.wait_for_delivery(BOB, 1)
+                wait_log(tx, rf"{qid}: to=<nobody@remote\.test>, relay=mx\.remote\.test.*status=bounced \(.*550 5\.1\.1")
+                wait_log(tx, rf"{qid}: to=<{BOB}>, .*status=sent")
+                wait_log(tx, rf"{qid}: removed")
+
+    def test_unreachable_mx_is_retried_until_it_answers(self):
+        rx = receiver(start=False)
+        try:
+            zones = {"remote.test": {"MX": ["10 mx.remote.test"]}, "mx.remote.test": {"A": "127.0.0.1"}}
+            with DnsServer(zones) as dns, sender(dns, rx.port("mx")) as tx:
+                qid = submit(tx, [BOB], h.make_message(sender=ALICE[0], rcpt=BOB))
+                wait_log(tx, rf"{qid}: to=<{BOB}>, relay=none, .*status=deferred \(.*refused")
+                rx.start()
+                rx.wait_for_delivery(BOB, 1, timeout=20)
+                wait_log(tx, rf"{qid}: to=<{BOB}>, relay=mx\.remote\.test.*status=sent")
+        finally:
+            rx.stop()
+            rx.cleanup()
+
+    def test_smtp_sink_temporary_and_permanent_replies(self):
+        """Postfix's smtp-sink as the MX: 4xx to RCPT keeps the mail queued, 5xx bounces it."""
+        sink_bin = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
+        for flag, want in (("-r", "deferred"), ("-f", "bounced")):
+            port = h.free_port()
+            # -r/-f RCPT: a soft (4xx) / hard (5xx) reply to RCPT (smtp-sink(1)); -u: run as nobody when root.
+            sink = subprocess.Popen([sink_bin, "-u", "nobody", flag, "RCPT", f"127.0.0.1:{port}", "10"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                self.assertTrue(h.wait_port(port, time.monotonic() + 10), "smtp-sink did not start")
+                zones = {"sink.test": {"MX": ["10 mx.sink.test"]}, "mx.sink.test": {"A": "127.0.0.1"}}
+                with DnsServer(zones) as dns, sender(dns, port) as tx:
+                    qid = submit(tx, ["u@sink.test"], h.make_message(sender=ALICE[0], rcpt="u@sink.test"))
+                    wait_log(tx, rf"{qid}: to=<u@sink\.test>, relay=mx\.sink\.test\[127\.0\.0\.1\]:{port}, .*status={want}")
+            finally:
+                sink.terminate()
+                sink.wait(10)
+
+
+class TlsPolicyTest(unittest.TestCase):
+    ZONES = {"remote.test": {"MX": ["10 mx.remote.test"]}, "mx.remote.test": {"A": "127.0.0.1"}}
+
+    def test_must_with_an_untrusted_certificate_is_deferred_with_the_reason(self):
+        with receiver() as rx, DnsServer(self.ZONES) as dns:
+            extra = {"destination": [{"domain": "remote.test", "tls": "must"}]}
+            with sender(dns, rx.port("mx"), extra) as tx:
+                qid = submit(tx, [BOB], h.make_message(sender=ALICE[0], rcpt=BOB))
+                wait_log(tx, rf"{qid}: to=<{BOB}>, relay=none, .*status=deferred \(.*certificate verify failed")
+                self.assertEqual(rx.maildir_messages(BOB), [], "nothing may be sent without a verified certificate")
+
+    def test_must_with_the_right_ca_delivers(self):
+        with receiver() as rx, DnsServer(self.ZONES) as dns:
+            extra = {"destination": [{"domain": "remote.test", "tls": "must"}],
+                     "delivery": {"ca_file": str(rx.pki.ca_cert)}}
+            with sender(dns, rx.port("mx"), extra) as tx:
+                qid = submit(tx, [BOB], h.make_message(sender=ALICE[0], rcpt=BOB))
+                rx.wait_for_delivery(BOB, 1)
+                wait_log(tx, rf"{qid}: TLS to mx\.remote\.test.*certificate verified")
+
+
+class SmarthostTest(unittest.TestCase):
+    def test_relay_with_starttls_and_auth(self):
+        """The guide's case: all remote mail through a provider's port 587 with an app password."""
+        with receiver(roles=("mx", "submission"), start=False) as smarthost:
+            # The provider knows alice's address (its users may send only as themselves).
+            smarthost.config["local_domains"] = ["remote.test", "example.test"]
+            smarthost.write_config()
+            smarthost.add_user(ALICE[0], "relay-secret")
+            smarthost.start()
+            zones = {"mx.remote.test": {"A": "127.0.0.1"}}
+            with DnsServer(zones) as dns:
+                password_file = Path(smarthost.tmp) / "relay.password"
+                password_file.write_text("relay-secret\n")
+                password_file.chmod(0o600)
+                extra = {"delivery": {"relay": "provider", "ca_file": str(smarthost.pki.ca_cert)},
+                         "relay": [{"name": "provider", "host": "mx.remote.test",
+                                    "port": smarthost.port("submission"), "tls": "starttls",
+                                    "username": ALICE[0], "password_file": str(password_file)}]}
+                with sender(dns, h.free_port(), extra) as tx:
+                    msg = h.make_message(subject="via the smarthost", sender=ALICE[0], rcpt=BOB)
+                    qid = submit(tx, [BOB], msg)
+                    got = smarthost.wait_for_delivery(BOB, 1)[0]
+                    self.assertTrue(got.body.endswith(msg))
+                    self.assertIn("ESMTPSA", got.received, "TLS and AUTH were used")
+                    wait_log(tx, rf"{qid}: to=<{BOB}>, relay=mx\.remote\.test\[127\.0\.0\.1\]:{smarthost.port('submission')}, .*status=sent")
+
+
+if __name__ == "__main__":
+    unittest.main()
