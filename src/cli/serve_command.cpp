@@ -15,6 +15,7 @@
 
 #include "accounts/sqlite_store.hpp"
 #include "auth/authenticator.hpp"
+#include "cli/bouncer.hpp"
 #include "cli/outbound.hpp"
 #include "delivery/discard.hpp"
 #include "delivery/local/maildir.hpp"
@@ -150,7 +151,10 @@ int serve(const GlobalOptions& options) {
     }, config.hostname);
     delivery::DiscardCourier discard;
     Outbound outbound(config);
-    scheduler::DeliveryQueue queue(*spool, directory_now, {courier, discard, outbound.courier()}, config);
+    Bouncer bouncer(config, *spool);
+    scheduler::DeliveryQueue queue(*spool, directory_now, {courier, discard, outbound.courier()}, config,
+                                   bouncer.notifier());
+    bouncer.attach(queue);
     auto recovered = spool->recover();
     if (!recovered.empty()) spdlog::info("recovered {} queued messages from the spool", recovered.size());
     queue.recover(std::move(recovered));

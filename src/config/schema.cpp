@@ -366,7 +366,7 @@ constexpr KeySpec kSchema[] = {
     {"delivery.retry_max", Kind::duration, Scope::global, {ms(1s), ms(7 * 24h)},
      "Longest wait between two retries (the cap of the doubling).",
      store_field<&Config::delivery, &Delivery::retry_max>, load_field<&Config::delivery, &Delivery::retry_max>},
-    {"delivery.queue_lifetime", Kind::duration, Scope::global, {ms(1min), ms(30 * 24h)},
+    {"delivery.queue_lifetime", Kind::duration, Scope::global, {ms(1s), ms(30 * 24h)},
      "How long a message is retried before it bounces to its sender.",
      store_field<&Config::delivery, &Delivery::queue_lifetime>,
      load_field<&Config::delivery, &Delivery::queue_lifetime>},

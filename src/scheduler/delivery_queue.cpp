@@ -158,6 +158,8 @@ bool DeliveryQueue::attempt(Entry& entry) {
             auto last = results.contains(i) ? results.at(i).outcome : delivery::DeliveryOutcome{};
             last.status = DeliveryStatus::permanent;
             last.detail = "queue lifetime expired; last error: " + (last.detail.empty() ? "none" : last.detail);
+            // RFC 3463 X.4.7 "delivery time expired" when no server gave a code of its own.
+            if (last.reply.enhanced.empty()) last.reply = smtp::Reply{451, "4.4.7", last.detail};
             finish_recipient(entry, i, {Verdict::bounced, "none", last}, notices);
         }
     } else if (!all_done) {

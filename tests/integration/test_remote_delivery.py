@@ -6,6 +6,8 @@ STARTTLS + AUTH.
 Every host of the test zones is a 127.0.0.x address; the remote MX port is the
 receiving server's mx port (delivery.remote_port), so nothing leaves loopback.
 """
+import email
+import email.policy
 import re
 import shutil
 import subprocess
@@ -141,6 +143,144 @@ class MxDeliveryTest(unittest.TestCase):
             finally:
                 sink.terminate()
                 sink.wait(10)
+
+
+def dsn_parts(raw: bytes) -> tuple[email.message.EmailMessage, list[dict[str, str]], email.message.Message]:
+    """Parses a DSN with Python's email package: the message, the per-recipient
+    delivery-status groups (field names lower case) and the returned original part."""
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    assert msg.get_content_type() == "multipart/report", msg.get_content_type()
+    assert msg.get_param("report-type") == "delivery-status", msg.get_param("report-type")
+    parts = msg.get_payload()
+    assert parts[0].get_content_type() == "text/plain"
+    assert parts[1].get_content_type() == "message/delivery-status"
+    groups = [{k.lower(): v for k, v in g.items()} for g in parts[1].get_payload()]
+    return msg, groups[1:], parts[2] if len(parts) > 2 else None
+
+
+def wait_dsn(srv: h.Server, address: str, count: int = 1, timeout: float = 20.0) -> list[h.Delivered]:
+    return srv.wait_for_delivery(address, count, timeout=timeout)
+
+
+class BounceTest(unittest.TestCase):
+    ZONES = {"remote.test": {"MX": ["10 mx.remote.test"]}, "mx.remote.test": {"A": "127.0.0.1"},
+             "null.test": {"MX": ["0 ."]}}
+
+    def test_refused_recipient_gets_a_dsn_the_delivered_one_does_not(self):
+        with receiver() as rx, DnsServer(self.ZONES) as dns, sender(dns, rx.port("mx")) as tx:
+            msg = h.make_message(subject="partly refused", sender=ALICE[0], rcpt=BOB)
+            qid = submit(tx, [BOB, "nobody@remote.test"], msg)
+            rx.wait_for_delivery(BOB, 1)
+            dsn = wait_dsn(tx, ALICE[0])[0]
+            head, groups, original = dsn_parts(dsn.body)
+            self.assertEqual(head["Subject"], "Undelivered Mail Returned to Sender")
+            self.assertIn("MAILER-DAEMON@mx.example.test", head["From"])
+            self.assertEqual(head["Auto-Submitted"], "auto-replied")
+            self.assertEqual(dsn.trace.get("return-path"), "<>", "a DSN comes from the null sender")
+            self.assertEqual(len(groups), 1, groups)
+            self.assertEqual(groups[0]["final-recipient"], "rfc822; nobody@remote.test")
+            self.assertEqual(groups[0]["action"], "failed")
+            self.assertEqual(groups[0]["status"], "5.1.1")
+            self.assertEqual(groups[0]["remote-mta"], "dns; mx.remote.test")
+            self.assertRegex(groups[0]["diagnostic-code"], r"^smtp; 550 5\.1\.1")
+            self.assertIsNotNone(original)
+            self.assertIn(msg, dsn.body, "the original message is returned whole, byte for byte")
+            self.assertIn(qid, dsn.body.decode(errors="replace"))
+
+    def test_null_mx_bounce_and_no_bounce_for_the_null_sender(self):
+        with DnsServer(self.ZONES) as dns, sender(dns, h.free_port(),
+                                                   {"trusted_networks": ["127.0.0.1/32"]}) as tx:
+            qid = submit(tx, ["a@null.test"], h.make_message(sender=ALICE[0], rcpt="a@null.test"))
+            _, groups, _ = dsn_parts(wait_dsn(tx, ALICE[0])[0].body)
+            self.assertEqual(groups[0]["status"], "5.1.10")
+            # The same failure for a message from <> produces no DSN (no bounce loops).
+            with tx.smtp("mx") as s:
+                code, text = h.send_with_smtplib(s, "", ["b@null.test"], h.make_message(sender="", rcpt="b@null.test"))
+            self.assertEqual(code, 250, text)
+            null_qid = h.queue_id(text)
+            wait_log(tx, rf"{null_qid}: to=<b@null\.test>, .*status=bounced")
+            wait_log(tx, rf"{null_qid}: removed")
+            self.assertNotIn(f"{null_qid}: sender non-delivery notification", tx.log_text())
+            self.assertIn(f"{qid}: sender non-delivery notification", tx.log_text())
+            self.assertEqual(len(tx.maildir_messages(ALICE[0])), 1)
+
+    def test_expiry_bounces_with_the_last_error(self):
+        with DnsServer(self.ZONES) as dns, sender(dns, h.free_port(), {"delivery": {"queue_lifetime": "3s"}}) as tx:
+            qid = submit(tx, [BOB], h.make_message(sender=ALICE[0], rcpt=BOB))
+            _, groups, _ = dsn_parts(wait_dsn(tx, ALICE[0])[0].body)
+            self.assertEqual(groups[0]["action"], "failed")
+            self.assertEqual(groups[0]["status"], "4.4.7", groups[0])
+            wait_log(tx, rf"{qid}: to=<{BOB}>, .*status=bounced \(queue lifetime expired; last error: .*refused")
+
+    def test_delay_warning_once_then_delivery(self):
+        rx = receiver(start=False)
+        try:
+            with DnsServer(self.ZONES) as dns, sender(dns, rx.port("mx"), {"delivery": {"delay_warning": "2s"}}) as tx:
+                qid = submit(tx, [BOB], h.make_message(sender=ALICE[0], rcpt=BOB))
+                head, groups, original = dsn_parts(wait_dsn(tx, ALICE[0])[0].body)
+                self.assertEqual(head["Subject"], "Delayed Mail (still being retried)")
+                self.assertEqual(groups[0]["action"], "delayed")
+                self.assertIn("will-retry-until", groups[0])
+                rx.start()
+                rx.wait_for_delivery(BOB, 1, timeout=20)
+                wait_log(tx, rf"{qid}: removed")
+                self.assertEqual(len(tx.maildir_messages(ALICE[0])), 1, "one warning only")
+        finally:
+            rx.stop()
+            rx.cleanup()
+
+
+class RestartTest(unittest.TestCase):
+    def test_queued_remote_mail_survives_a_restart_and_is_delivered_once(self):
+        rx = receiver(start=False)
+        try:
+            zones = {"remote.test": {"MX": ["10 mx.remote.test"]}, "mx.remote.test": {"A": "127.0.0.1"}}
+            with DnsServer(zones) as dns, sender(dns, rx.port("mx")) as tx:
+                msg = h.make_message(subject="across a restart", sender=ALICE[0], rcpt=BOB)
+                qid = submit(tx, [BOB], msg)
+                wait_log(tx, rf"{qid}: to=<{BOB}>, .*status=deferred")
+                tx.kill9()
+                rx.start()
+                tx.start()
+                self.assertTrue(rx.wait_for_delivery(BOB, 1)[0].body.endswith(msg))
+                wait_log(tx, rf"{qid}: removed")
+                time.sleep(1.5)
+                self.assertEqual(len(rx.maildir_messages(BOB)), 1, "delivered exactly once")
+        finally:
+            rx.stop()
+            rx.cleanup()
+
+
+class DkimTest(unittest.TestCase):
+    def test_signature_verified_by_an_independent_verifier_with_the_key_from_dns(self):
+        import dkim  # Debian's python3-dkim
+        from dnslib import DNSRecord
+
+        with receiver() as rx, DnsServer({"remote.test": {"MX": ["10 mx.remote.test"]},
+                                          "mx.remote.test": {"A": "127.0.0.1"}}) as dns:
+            tx = sender(dns, rx.port("mx"))
+            try:
+                tx.stop()
+                out = tx.cli("dkim", "keygen", "example.test", "--selector", "s2026").stdout
+                record = "".join(re.findall(r'"([^"]*)"', out))
+                dns.set_name("s2026._domainkey.example.test", {"TXT": record})
+                tx.start()
+
+                def from_dns(name, timeout=5):
+                    answer = DNSRecord.parse(DNSRecord.question(name.decode().rstrip("."), "TXT").send(
+                        "127.0.0.1", dns.port, timeout=timeout))
+                    return b"".join(b"".join(rr.rdata.data) for rr in answer.rr)
+
+                msg = h.make_message(subject="signed", sender=ALICE[0], rcpt=BOB, body="Grüße\r\n".encode())
+                submit(tx, [BOB], msg)
+                got = rx.wait_for_delivery(BOB, 1)[0]
+                self.assertIn(b"DKIM-Signature:", got.raw)
+                self.assertTrue(dkim.verify(got.raw, dnsfunc=from_dns), "python3-dkim verifies the signature")
+                tampered = got.raw.replace(b"signed", b"Signed", 1)
+                self.assertFalse(dkim.verify(tampered, dnsfunc=from_dns), "a changed Subject must fail")
+            finally:
+                tx.stop()
+                tx.cleanup()
 
 
 class TlsPolicyTest(unittest.TestCase):

@@ -27,6 +27,16 @@ void keep_failure(std::optional<DeliveryOutcome>& kept, DeliveryOutcome failure)
         kept = std::move(failure);
 }
 
+// RFC 3461 4.1: "NEVER" or a comma-separated list; "" when the sender gave none.
+std::string notify_value(std::uint8_t bits) {
+    if (bits & smtp::notify_never) return "NEVER";
+    std::string value;
+    for (const auto& [bit, word] : {std::pair{smtp::notify_success, "SUCCESS"}, std::pair{smtp::notify_failure, "FAILURE"},
+                                    std::pair{smtp::notify_delay, "DELAY"}})
+        if (bits & bit) value += (value.empty() ? "" : ",") + std::string(word);
+    return value;
+}
+
 std::chrono::milliseconds ms(std::chrono::seconds seconds) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(seconds);
 }
@@ -158,7 +168,17 @@ Transaction SmtpCourier::transaction_for(const spool::QueuedMessage& message,
     const auto& envelope = message.envelope;
     Transaction transaction;
     transaction.sender = envelope.sender;
-    for (const auto& recipient : recipients) transaction.recipients.push_back({recipient.address, {}, {}});
+    for (const auto& recipient : recipients) {
+        const spool::RecipientDsn& dsn = envelope.dsn(recipient.index);
+        transaction.recipients.push_back({recipient.address, notify_value(dsn.notify),
+                                          dsn.orcpt_type.empty() ? std::string{} : dsn.orcpt_type + ";" + dsn.orcpt});
+    }
+    // RFC 3461 4.1-4.4: the DSN parameters travel on when the next server offers DSN
+    // (the client sends them only then).
+    transaction.ret = envelope.ret == spool::DsnReturn::full      ? "FULL"
+                      : envelope.ret == spool::DsnReturn::headers ? "HDRS"
+                                                                  : "";
+    transaction.envid = envelope.envid;
     const std::string signature = sign_ ? sign_(message) : std::string{};
     transaction.data = signature.empty() ? message.data : std::make_shared<const std::string>(signature + *message.data);
     transaction.eight_bit = envelope.eight_bit;
