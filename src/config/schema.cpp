@@ -231,10 +231,23 @@ void store_delivery_relay(Config& config, const Value& value) {
     config.delivery.relay = name.empty() ? name : checked_relay_name(name);
 }
 
+// "" (resolv.conf), "recursive", or servers separated by commas or spaces, each an
+// IP address ("192.0.2.53") or HOST:PORT with an IP host ("[::1]:5353"), as
+// dns/unbound_resolver.hpp reads them.
 void store_dns_resolver(Config& config, const Value& value) {
     const auto& text = std::get<std::string>(value);
-    if (!text.empty()) {
-        parse_listen_address(text);  // HOST:PORT with an IP host, the same syntax as listener.address
+    if (text != "recursive") {
+        std::string entry;
+        for (std::size_t at = 0; at <= text.size(); ++at) {
+            if (at < text.size() && text[at] != ',' && text[at] != ' ') {
+                entry += text[at];
+                continue;
+            }
+            if (!entry.empty() && !is_ip_address(entry)) {
+                parse_listen_address(entry);  // throws, naming the entry and the syntax
+            }
+            entry.clear();
+        }
     }
     config.dns.resolver = text;
 }
@@ -427,10 +440,12 @@ constexpr KeySpec kSchema[] = {
 
     // [dns]
     {"dns.resolver", Kind::text, Scope::global, kNoBounds,
-     "Recursive resolver to ask, \"HOST:PORT\" (IPv6 in brackets); empty: the ones in /etc/resolv.conf.",
+     "DNS servers to ask: \"192.0.2.53\", \"192.0.2.53:5353\" or \"[2001:db8::53]:5353\", several separated by commas; "
+     "empty: the ones in /etc/resolv.conf; \"recursive\": resolve from the root servers.",
      store_dns_resolver, load_field<&Config::dns, &Dns::resolver>},
     {"dns.timeout", Kind::duration, Scope::global, {ms(1s), ms(5min)},
-     "Time allowed for one lookup before the delivery is deferred.",
+     "Longest wait for one lookup (an MX question, or the A and AAAA questions of one host); past it "
+     "the delivery is deferred.",
      store_field<&Config::dns, &Dns::timeout>, load_field<&Config::dns, &Dns::timeout>},
     {"dns.trust_anchor", Kind::path, Scope::global, kNoBounds,
      "DNSSEC root trust anchor file (Debian: /usr/share/dns/root.key); empty: no validation, so no DANE.",

@@ -169,7 +169,7 @@ TEST(LoadFile, RelaysAndDestinations) {
 relay = "gmail"
 tls = "must"
 [dns]
-resolver = "[::1]:5353"
+resolver = "192.0.2.53, [::1]:5353"
 [[relay]]
 name = "gmail"
 host = "SMTP.gmail.com"
@@ -197,7 +197,7 @@ relay = "local"
     EXPECT_TRUE(got.relays[1].username.empty());
     EXPECT_EQ(got.delivery.relay, "gmail");
     EXPECT_EQ(got.delivery.tls, TlsPolicy::must);
-    EXPECT_EQ(got.dns.resolver, "[::1]:5353");
+    EXPECT_EQ(got.dns.resolver, "192.0.2.53, [::1]:5353");
     ASSERT_EQ(got.destinations.size(), 2u);
     EXPECT_EQ(got.destinations[0].tls, TlsPolicy::none);
     EXPECT_EQ(got.destinations[1].relay, "local");
@@ -343,6 +343,7 @@ TEST(LoadFile, ErrorsNameFileLineAndKey) {
         {"[delivery]\nrelay = \"gmail\"", 2, "delivery.relay", "no [[relay]] is named \"gmail\""},
         {"[delivery]\ntls = \"always\"", 2, "delivery.tls", "unknown TLS policy \"always\""},
         {"[dns]\nresolver = \"localhost:53\"", 2, "dns.resolver", "is not an IP address"},
+        {"[dns]\nresolver = \"192.0.2.53, dns.example:53\"", 2, "dns.resolver", "is not an IP address"},
         {"[[destination]]\ndomain = \"localhost\"", 1, "destination.domain", "is a local domain"},
         {"[[destination]]\ndomain = \"bank.example\"\nrelay = \"x\"", 1, "destination.relay",
          "no [[relay]] is named \"x\""},
