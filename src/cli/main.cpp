@@ -6,6 +6,7 @@
 
 #include "cli/account_commands.hpp"
 #include "cli/options.hpp"
+#include "cli/queue_commands.hpp"
 #include "cli/serve_command.hpp"
 #include "config/config.hpp"
 
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
         ->check(CLI::ExistingFile);
     cartero::cli::add_serve_command(app, options);
     cartero::cli::add_account_commands(app, options);
+    cartero::cli::add_queue_commands(app, options);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

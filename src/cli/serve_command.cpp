@@ -19,6 +19,7 @@
 #include "cli/outbound.hpp"
 #include "delivery/discard.hpp"
 #include "delivery/local/maildir.hpp"
+#include "net/control_socket.hpp"
 #include "net/server.hpp"
 #include "net/tls.hpp"
 #include "observe/logging.hpp"
@@ -158,6 +159,8 @@ int serve(const GlobalOptions& options) {
     auto recovered = spool->recover();
     if (!recovered.empty()) spdlog::info("recovered {} queued messages from the spool", recovered.size());
     queue.recover(std::move(recovered));
+    // `cartero queue` talks to the queue here; after the spool, whose lock proves this is the only server.
+    net::ControlSocket control(net::control_socket_path(config.data_dir), queue);
 
     auth::Authenticator authenticator(*store, auth::AppPasswordKey::load_or_create(config.data_dir), config.limits);
     net::Services services{*spool, queue, authenticator, {}, {}};

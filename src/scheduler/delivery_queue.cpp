@@ -68,11 +68,14 @@ DeliveryQueue::DeliveryQueue(spool::Spool& spool, std::function<std::shared_ptr<
 DeliveryQueue::~DeliveryQueue() { stop(); }
 
 void DeliveryQueue::enqueue(spool::QueuedMessage message) {
+    Entry entry = make_entry(std::move(message));  // resumes a recovered message's retry state
     std::lock_guard lock(mutex_);
-    const std::string id = message.id;
-    if (!waiting_.try_emplace(id, Entry{std::move(message), 0, {}, false, false}).second) return;
+    const std::string id = entry.message.id;
+    const auto [it, inserted] = waiting_.try_emplace(id, std::move(entry));
+    if (!inserted) return;
     ++counts_.queued;
-    due_.emplace(Clock::now(), id);
+    if (it->second.attempts > 0) ++counts_.deferred;
+    schedule(it->second, it->second.due);
     wake_.notify_one();
 }
 
@@ -108,14 +111,21 @@ void DeliveryQueue::work() {
             wake_.wait_until(lock, when);
             continue;
         }
-        // The entry leaves the map while a worker owns it: no other thread can see it half-updated.
-        auto node = waiting_.extract(next->second);
+        // A due time the entry no longer has (flushed, released, held, or
+        // taken by an operator) is stale: dropped here rather than searched for.
+        const auto found = waiting_.find(next->second);
+        const bool current = found != waiting_.end() && !found->second.held && found->second.due == next->first;
         due_.erase(next);
-        if (node.empty()) continue;
+        if (!current) continue;
+        // The entry leaves the map while a worker owns it: no other thread can see it half-updated.
+        auto node = waiting_.extract(found);
+        in_flight_[node.key()] = view_of(node.mapped(), Clock::now(), std::chrono::system_clock::now());
         lock.unlock();
         Entry entry = std::move(node.mapped());
-        const bool finished = attempt(entry);
+        bool finished = attempt(entry);
         lock.lock();
+        apply_pending(lock, entry, finished);
+        in_flight_.erase(entry.message.id);
         settle(std::move(entry), finished);
     }
 }
@@ -127,12 +137,14 @@ void DeliveryQueue::settle(Entry entry, bool finished) {
         return;
     }
     const std::string id = entry.message.id;
+    const auto now = Clock::now();
     if (std::exchange(entry.waited_for_slot, false)) {
         // Only waiting for a slot, nothing failed: not an attempt.
-        due_.emplace(Clock::now() + slot_wait, id);
+        schedule(entry, now + slot_wait);
     } else {
         if (entry.attempts++ == 0) ++counts_.deferred;
-        due_.emplace(Clock::now() + backoff(options_.retry, entry.attempts), id);
+        schedule(entry, now + backoff(options_.retry, entry.attempts));
+        persist(entry, now);  // a restart resumes with this attempt count and next attempt
     }
     waiting_.emplace(id, std::move(entry));
     wake_.notify_all();  // the new due time may be earlier than what sleeping workers wait for
@@ -289,7 +301,11 @@ void DeliveryQueue::finish_recipient(Entry& entry, std::size_t index, const Reci
     const auto& message = entry.message;
     spdlog::info("{}: to=<{}>, relay={}, delay={:.2f}, status={} ({})", message.id, message.envelope.recipients[index],
                  result.relay, delay_seconds(message), status_word(result.verdict), result.outcome.detail);
+    if (result.verdict != Verdict::sent && index < entry.last_error.size())
+        entry.last_error[index] = result.outcome.detail;
     if (result.verdict == Verdict::deferred) return;
+    if (index < entry.status.size())
+        entry.status[index] = result.verdict == Verdict::sent ? RecipientStatus::delivered : RecipientStatus::bounced;
     if (result.verdict == Verdict::bounced) notices.push_back({index, Action::failed, result.outcome});
     if (result.verdict == Verdict::sent)
         notices.push_back({index, result.outcome.relayed_without_dsn ? Action::relayed : Action::delivered, result.outcome});

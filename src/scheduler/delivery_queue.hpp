@@ -40,9 +40,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <semaphore>
 #include <set>
 #include <string>
@@ -72,6 +74,39 @@ struct RecipientNotice {
     Action action = Action::failed;
     delivery::DeliveryOutcome outcome;
 };
+
+// What `cartero queue` shows of one recipient.
+enum class RecipientStatus { pending, delivered, bounced, done };  // done: finished before a restart, outcome unknown
+
+struct RecipientView {
+    std::string address;
+    RecipientStatus status = RecipientStatus::pending;
+    std::string last_error;  // the last temporary failure, "" if none
+};
+
+// A queued message as the operator sees it (a copy: the queue keeps working).
+struct MessageView {
+    std::string id;
+    std::string sender;
+    std::int64_t received_at = 0;  // unix seconds
+    std::size_t size = 0;          // octets of message data
+    unsigned attempts = 0;         // failed attempts so far
+    std::int64_t next_attempt = 0; // unix seconds; 0 when held or being delivered
+    bool held = false;
+    bool delivering = false;       // a worker has it right now
+    std::vector<RecipientView> recipients;
+};
+
+// What an operator's request did.
+enum class OperationResult {
+    done,            // applied now
+    after_delivery,  // the message is being delivered: applied as soon as that attempt ends
+    not_found,       // no queued message with that ID
+    held,            // flush of a held message: release it first
+};
+
+std::string_view to_string(RecipientStatus status);
+std::string_view to_string(OperationResult result);
 
 // Called once per attempt that produced notices (never concurrently for one
 // message); decides by the DSN rules whether and what to send.
@@ -106,6 +141,17 @@ public:
     // stops the workers; what is still queued stays in the spool.
     void stop();
 
+    // Operator requests (`cartero queue`, through the control socket). Each
+    // names the message by queue ID; `who` says who asked, for the log.
+    std::vector<MessageView> list() const;                        // in queue-ID (arrival) order
+    std::optional<MessageView> show(const std::string& id) const;
+    std::size_t flush();                                          // every message not held: due now; returns how many
+    OperationResult flush(const std::string& id);                 // one message, due now (a held one stays held)
+    OperationResult hold(const std::string& id, const std::string& who);     // no delivery until released
+    OperationResult release(const std::string& id, const std::string& who);  // due now
+    OperationResult remove(const std::string& id, const std::string& who);   // every recipient done, no DSN
+    OperationResult bounce(const std::string& id, const std::string& who);   // recipients not done fail now: DSN
+
     struct Counts {
         std::size_t queued = 0;    // messages with recipients not done
         std::size_t deferred = 0;  // of those, messages that already failed an attempt
@@ -127,6 +173,18 @@ private:
         std::set<CopyKey> delivered_copies;  // copies made, so a retry does not repeat them
         bool delay_warned = false;
         bool waited_for_slot = false;        // this round, a domain had no free connection slot
+        // For the operator and for restarts (persisted with the spool's delivery state).
+        bool held = false;
+        Clock::time_point due{};                  // when it is next tried; due_ entries at other times are stale
+        std::vector<RecipientStatus> status = {};    // per recipient
+        std::vector<std::string> last_error = {};    // per recipient
+    };
+    // Operator requests that reach a message while a worker owns it wait here
+    // and are applied, in order, when that worker hands it back (settle()).
+    enum class Operation { hold, release, remove, bounce };
+    struct PendingOperation {
+        Operation operation;
+        std::string who;
     };
     // In order of severity: a recipient's result is the worst of its copies'.
     // `waiting` (no slot free, nothing attempted) is neither logged nor counted.
@@ -155,6 +213,16 @@ private:
     bool take_remote_slot(const std::string& domain);
     void release_remote_slot(const std::string& domain);
     void settle(Entry entry, bool finished);
+    // Operator side (delivery_queue_operations.cpp).
+    Entry make_entry(spool::QueuedMessage message) const;
+    static MessageView view_of(const Entry& entry, Clock::time_point steady_now,
+                               std::chrono::system_clock::time_point system_now);
+    OperationResult operate(const std::string& id, Operation operation, const std::string& who);
+    bool apply(Entry& entry, const PendingOperation& request);  // true when no recipient is left
+    void apply_pending(std::unique_lock<std::mutex>& lock, Entry& entry, bool& finished);
+    void finish_by_operator(Entry& entry, const PendingOperation& request);
+    void schedule(Entry& entry, Clock::time_point when);  // under mutex_
+    void persist(const Entry& entry, Clock::time_point steady_now) const;
 
     spool::Spool& spool_;
     Router router_;
@@ -172,6 +240,10 @@ private:
     std::size_t remote_in_flight_ = 0;               // guarded by mutex_
     std::map<std::string, std::size_t> per_domain_;  // remote deliveries in flight per domain, guarded by mutex_
     std::vector<std::thread> workers_;
+    // Messages a worker (or an operator's remove/bounce) owns right now, as
+    // last seen, so a listing still shows them; guarded by mutex_.
+    std::map<std::string, MessageView> in_flight_;
+    std::map<std::string, std::vector<PendingOperation>> pending_;  // guarded by mutex_
 };
 
 }  // namespace cartero::scheduler

@@ -32,9 +32,11 @@ struct RecoveryFindings {
         QueuedMessage message;
         std::uint64_t home = 0;                // segment of the newest copy
         std::vector<std::uint64_t> segments;  // every segment with a record of it
+        std::uint64_t state_segment = 0;      // segment of its newest STATE record; 0 = none
     };
     std::map<std::string, Found> messages;  // ordered by ID, which is time order
     std::vector<std::pair<record::Done, std::uint64_t>> dones;
+    std::vector<std::pair<record::State, std::uint64_t>> states;  // in log order: the last one wins
     // DONE records older than the newest copy of their message: that segment
     // will not be kept for them (the registry pins a live message's segments
     // from its newest copy on), so recover() writes them again.
@@ -113,6 +115,8 @@ void load_segment(const std::filesystem::path& directory, std::uint64_t sequence
                 findings.damaged.insert(sequence);
         } else if (view.type == record::Type::done) {
             if (auto done = record::decode_done(view.payload)) findings.dones.emplace_back(std::move(*done), sequence);
+        } else if (view.type == record::Type::state) {
+            if (auto state = record::decode_state(view.payload)) findings.states.emplace_back(std::move(*state), sequence);
         }
     }
     if (!findings.damaged.contains(sequence)) findings.healthy.push_back(sequence);
@@ -131,6 +135,19 @@ void apply_dones(RecoveryFindings& findings) {
     }
 }
 
+// Segments are read oldest first and records in file order, so the last
+// STATE of a message is its newest. States of unknown IDs (complete
+// messages) are dropped.
+void apply_states(RecoveryFindings& findings) {
+    for (auto& [state, sequence] : findings.states) {
+        const auto found = findings.messages.find(state.id);
+        if (found == findings.messages.end()) continue;
+        found->second.message.state = std::move(state.state);
+        found->second.state_segment = sequence;
+    }
+    findings.states.clear();
+}
+
 }  // namespace
 
 std::vector<QueuedMessage> FsSpool::recover() {
@@ -142,12 +159,15 @@ std::vector<QueuedMessage> FsSpool::recover() {
     const auto sequences = list_segments(options_.directory);
     for (auto sequence : sequences) load_segment(options_.directory, sequence, sequence == sequences.back(), findings);
     apply_dones(findings);
+    apply_states(findings);
 
     active_.sequence = sequences.empty() ? 0 : sequences.back();
     if (auto error = start_new_segment()) throw std::system_error(error, "spool: cannot create a segment");
+    rewrite_damaged_states(findings);  // before relocation moves the damaged files away
     relocate_out_of_damaged(findings);
     rewrite_older_dones(findings);
     register_recovered(findings);
+    register_states(findings);
     delete_unpinned_segments();
 
     std::vector<QueuedMessage> live;
@@ -209,6 +229,29 @@ void FsSpool::register_recovered(const RecoveryFindings& findings) {
     registry_.open_segment(active_.sequence);
     for (const auto& [id, found] : findings.messages)
         registry_.add_message(id, found.home, found.message.done, found.segments);
+}
+
+// A live message's newest STATE found in a damaged segment is written again
+// (synced) into the active segment; otherwise it would go to corrupt/ with
+// the file and the message would restart its retries from nothing.
+void FsSpool::rewrite_damaged_states(RecoveryFindings& findings) {
+    std::vector<std::string> states;
+    for (auto& [id, found] : findings.messages) {
+        if (found.state_segment == 0 || !findings.damaged.contains(found.state_segment) || all_done(found.message.done))
+            continue;
+        states.push_back(record::encode_state(id, found.message.state, nonce_));
+        found.state_segment = active_.sequence;
+    }
+    if (states.empty()) return;
+    AppendBuffers buffers;
+    for (const auto& encoded : states) buffers.add(encoded);
+    if (auto error = append(buffers)) throw std::system_error(error, "spool: cannot rewrite delivery states");
+}
+
+// The segment of each live message's newest STATE stays while that is its newest.
+void FsSpool::register_states(const RecoveryFindings& findings) {
+    for (const auto& [id, found] : findings.messages)
+        if (found.state_segment != 0 && !all_done(found.message.done)) registry_.set_state(id, found.state_segment);
 }
 
 void FsSpool::start_committer() {

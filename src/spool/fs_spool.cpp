@@ -79,6 +79,15 @@ void FsSpool::mark_done(const std::string& id, std::size_t index) {
     wake_.notify_one();
 }
 
+// Lazily durable like mark_done: rides with the next batch, or after done_linger.
+void FsSpool::save_state(const std::string& id, const DeliveryState& state) {
+    PendingState pending{id, record::encode_state(id, state, nonce_)};
+    std::lock_guard lock(mutex_);
+    if (!running_ || stopping_) return;  // lost state: one attempt's bookkeeping, never mail
+    states_.push_back(std::move(pending));
+    wake_.notify_one();
+}
+
 void FsSpool::close() {
     {
         std::lock_guard lock(mutex_);
@@ -94,21 +103,22 @@ void FsSpool::close() {
 void FsSpool::run() {
     for (;;) {
         Batch batch = take_batch();
-        if (!batch.commits.empty() || !batch.marks.empty()) write_batch(batch);
+        if (!batch.commits.empty() || !batch.marks.empty() || !batch.states.empty()) write_batch(batch);
         if (batch.stopping) return;
     }
 }
 
 FsSpool::Batch FsSpool::take_batch() {
     std::unique_lock lock(mutex_);
-    wake_.wait(lock, [this] { return stopping_ || !commits_.empty() || !marks_.empty(); });
+    wake_.wait(lock, [this] { return stopping_ || !commits_.empty() || !marks_.empty() || !states_.empty(); });
     // DONE marks alone may wait a little for commits to share a sync with.
     if (commits_.empty() && !stopping_)
         wake_.wait_for(lock, options_.done_linger, [this] { return stopping_ || !commits_.empty(); });
     Batch batch;
     batch.commits.swap(commits_);
     batch.marks.swap(marks_);
-    batch.stopping = stopping_ && batch.commits.empty() && batch.marks.empty();
+    batch.states.swap(states_);
+    batch.stopping = stopping_ && batch.commits.empty() && batch.marks.empty() && batch.states.empty();
     return batch;
 }
 
@@ -119,6 +129,7 @@ void FsSpool::write_batch(Batch& batch) {
     AppendBuffers buffers;
     for (const auto& pending : batch.commits) buffers.add(pending.encoded);
     for (const auto& done : done_records) buffers.add(done);
+    for (const auto& state : batch.states) buffers.add(state.encoded);
     if (std::error_code error = rotate_if_full(buffers.size())) return fail_batch(batch, error);
     if (std::error_code error = append(buffers)) return fail_batch(batch, error);
 
@@ -131,6 +142,7 @@ void FsSpool::write_batch(Batch& batch) {
     }
     call_all(callbacks, {});
     for (const auto& mark : batch.marks) registry_.mark(mark.id, mark.index, active_.sequence);
+    for (const auto& state : batch.states) registry_.set_state(state.id, active_.sequence);
     delete_unpinned_segments();
 }
 
@@ -192,6 +204,8 @@ void FsSpool::fail_batch(Batch& batch, std::error_code error) {
         // The marks are not lost: they go out with the next batch.
         std::lock_guard lock(mutex_);
         marks_.insert(marks_.begin(), batch.marks.begin(), batch.marks.end());
+        states_.insert(states_.begin(), std::make_move_iterator(batch.states.begin()),
+                       std::make_move_iterator(batch.states.end()));
     }
     std::vector<std::function<void(std::error_code)>> callbacks;
     for (auto& pending : batch.commits) callbacks.push_back(std::move(pending.done));

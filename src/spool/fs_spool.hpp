@@ -55,6 +55,7 @@ public:
     void commit(std::string id, Envelope envelope, std::shared_ptr<const std::string> data,
                 std::function<void(std::error_code)> done) override;
     void mark_done(const std::string& id, std::size_t index) override;
+    void save_state(const std::string& id, const DeliveryState& state) override;
     std::vector<QueuedMessage> recover() override;
     void close() override;
 
@@ -69,9 +70,14 @@ private:
         std::string id;
         std::uint32_t index = 0;
     };
+    struct PendingState {
+        std::string id;
+        std::string encoded;  // a STATE record, encoded on the caller's thread
+    };
     struct Batch {
         std::vector<PendingCommit> commits;
         std::vector<PendingMark> marks;
+        std::vector<PendingState> states;
         bool stopping = false;
     };
 
@@ -89,6 +95,8 @@ private:
     void relocate_out_of_damaged(RecoveryFindings& findings);
     void rewrite_older_dones(RecoveryFindings& findings);
     void register_recovered(const RecoveryFindings& findings);
+    void rewrite_damaged_states(RecoveryFindings& findings);
+    void register_states(const RecoveryFindings& findings);
     void start_committer();
     std::error_code start_new_segment();
 
@@ -102,6 +110,7 @@ private:
     std::condition_variable wake_;
     std::vector<PendingCommit> commits_;
     std::vector<PendingMark> marks_;
+    std::vector<PendingState> states_;
     bool running_ = false;
     bool stopping_ = false;
     std::thread committer_;

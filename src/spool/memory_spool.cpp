@@ -40,6 +40,11 @@ public:
         if (std::all_of(done.begin(), done.end(), [](bool d) { return d; })) messages_.erase(found);
     }
 
+    void save_state(const std::string& id, const DeliveryState& state) override {
+        std::lock_guard lock(mutex_);
+        if (const auto found = messages_.find(id); found != messages_.end()) found->second.state = state;
+    }
+
     std::vector<QueuedMessage> recover() override {
         std::lock_guard lock(mutex_);
         std::vector<QueuedMessage> queued;

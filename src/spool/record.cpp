@@ -148,6 +148,13 @@ bool get_dsn(Reader& reader, Envelope& envelope) {
     return reader.ok();
 }
 
+constexpr std::uint8_t state_held = 1;
+constexpr std::uint8_t state_delay_warned = 2;
+
+RecipientOutcome outcome_from(std::uint8_t value) {
+    return value == 1 ? RecipientOutcome::delivered : value == 2 ? RecipientOutcome::bounced : RecipientOutcome::unknown;
+}
+
 bool all_zero(std::string_view bytes) {
     return std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == '\0'; });
 }
@@ -193,6 +200,20 @@ std::string encode_done(const std::string& id, std::uint32_t index, std::uint64_
     return sealed(std::move(out), Type::done, nonce);
 }
 
+std::string encode_state(const std::string& id, const DeliveryState& state, std::uint64_t nonce) {
+    std::string out(header_size, '\0');
+    put_string<std::uint16_t>(out, id);
+    put(out, state.attempts);
+    put(out, state.next_attempt);
+    put(out, static_cast<std::uint8_t>((state.held ? state_held : 0) | (state.delay_warned ? state_delay_warned : 0)));
+    put(out, static_cast<std::uint32_t>(state.recipients.size()));
+    for (const auto& recipient : state.recipients) {
+        put(out, static_cast<std::uint8_t>(recipient.outcome));
+        put_string<std::uint16_t>(out, std::string_view(recipient.last_error).substr(0, max_error_text));
+    }
+    return sealed(std::move(out), Type::state, nonce);
+}
+
 View read_at(std::string_view segment, std::size_t offset, std::uint64_t nonce) {
     View view;
     if (offset > segment.size() || segment.size() - offset < header_size) return view;
@@ -200,7 +221,7 @@ View read_at(std::string_view segment, std::size_t offset, std::uint64_t nonce) 
     const auto length = get<std::uint32_t>(header, 8);
     const auto type = get<std::uint8_t>(header, 4);
     if (get<std::uint32_t>(header, 0) != magic || length > max_payload || !all_zero(header.substr(5, 3)) ||
-        type < static_cast<std::uint8_t>(Type::segment) || type > static_cast<std::uint8_t>(Type::done))
+        type < static_cast<std::uint8_t>(Type::segment) || type > static_cast<std::uint8_t>(Type::state))
         return view;
     const std::size_t available = segment.size() - offset - header_size;
     if (length > available) return view;
@@ -237,6 +258,29 @@ std::optional<Done> decode_done(std::string_view payload) {
     done.index = reader.number<std::uint32_t>();
     if (!reader.finished()) return std::nullopt;
     return done;
+}
+
+// Trailing octets are a later version's fields (record.hpp): not checked.
+std::optional<State> decode_state(std::string_view payload) {
+    Reader reader(payload);
+    State state;
+    state.id = std::string(reader.text<std::uint16_t>());
+    state.state.attempts = reader.number<std::uint32_t>();
+    state.state.next_attempt = reader.number<std::int64_t>();
+    const auto flags = reader.number<std::uint8_t>();
+    state.state.held = (flags & state_held) != 0;
+    state.state.delay_warned = (flags & state_delay_warned) != 0;
+    const auto count = reader.number<std::uint32_t>();
+    // Each recipient takes at least 3 octets: a larger count is damage, not a reason to allocate.
+    if (!reader.ok() || count > payload.size() / 3) return std::nullopt;
+    for (std::uint32_t i = 0; i < count && reader.ok(); ++i) {
+        RecipientState recipient;
+        recipient.outcome = outcome_from(reader.number<std::uint8_t>());
+        recipient.last_error = std::string(reader.text<std::uint16_t>().substr(0, max_error_text));
+        state.state.recipients.push_back(std::move(recipient));
+    }
+    if (!reader.ok()) return std::nullopt;
+    return state;
 }
 
 std::optional<QueuedMessage> decode_message(std::string_view payload) {

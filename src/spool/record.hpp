@@ -22,6 +22,17 @@
 // move it to corrupt/ (no silent misreading). Unknown flag or notify bits, and a ret
 // above 2, are damage.
 //
+// STATE payload (a message's delivery state, spool.hpp DeliveryState; the newest
+// one of a message wins): id (u16 + octets), attempts u32, next_attempt i64 (unix
+// seconds), flags u8 (1 held, 2 delay notice sent), recipient count u32, then per
+// recipient: outcome u8 (0 unknown/pending, 1 delivered, 2 bounced) and last error
+// (u16 + octets, at most max_error_text). Octets after that are tolerated and
+// ignored, and so are flag bits and outcome values this version does not know
+// (read as unknown): a later version may append fields and an earlier one still
+// reads what it knows. A STATE is advice, not a promise: losing one costs one
+// attempt's bookkeeping, so tolerance is cheaper than refusal here. cartero
+// versions from before STATE records see type 4 as damage (salvage, corrupt/).
+//
 // All integers little-endian. The nonce is a random number chosen each time the
 // spool is opened and stored in every segment's first record; seeding the
 // checksum with it means bytes an attacker placed inside a message body cannot
@@ -43,7 +54,7 @@
 
 namespace cartero::spool::record {
 
-enum class Type : std::uint8_t { segment = 1, message = 2, done = 3 };
+enum class Type : std::uint8_t { segment = 1, message = 2, done = 3, state = 4 };
 
 inline constexpr std::uint32_t magic = 0x31545243;  // "CRT1" in file order
 inline constexpr std::size_t header_size = 16;
@@ -67,6 +78,7 @@ std::string encode_segment(std::uint64_t sequence, std::uint64_t nonce);
 EncodedMessage encode_message(const std::string& id, const Envelope& envelope, const std::vector<bool>& done,
                               std::shared_ptr<const std::string> data, std::uint64_t nonce);
 std::string encode_done(const std::string& id, std::uint32_t index, std::uint64_t nonce);
+std::string encode_state(const std::string& id, const DeliveryState& state, std::uint64_t nonce);
 
 // What sits at one offset of a segment.
 struct View {
@@ -94,6 +106,12 @@ struct Done {
     std::uint32_t index = 0;
 };
 std::optional<Done> decode_done(std::string_view payload);
+
+struct State {
+    std::string id;
+    DeliveryState state;
+};
+std::optional<State> decode_state(std::string_view payload);
 
 // The message with its done bits and a private copy of the data.
 std::optional<QueuedMessage> decode_message(std::string_view payload);

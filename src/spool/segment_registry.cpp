@@ -21,7 +21,7 @@ void SegmentRegistry::add_message(const std::string& id, std::uint64_t home, std
                                   std::vector<std::uint64_t> segments) {
     std::sort(segments.begin(), segments.end());
     segments.erase(std::unique(segments.begin(), segments.end()), segments.end());
-    Message message{home, std::move(done), std::move(segments)};
+    Message message{home, std::move(done), std::move(segments), 0};
     if (all_done(message.done)) {
         anchor_chain(std::move(message.segments));
         return;
@@ -46,7 +46,18 @@ void SegmentRegistry::mark(const std::string& id, std::size_t index, std::uint64
     }
 }
 
+void SegmentRegistry::set_state(const std::string& id, std::uint64_t sequence) {
+    const auto found = live_.find(id);
+    if (found == live_.end() || found->second.state == sequence) return;
+    pin(sequence);
+    if (found->second.state != 0) unpin(found->second.state);
+    found->second.state = sequence;
+}
+
 void SegmentRegistry::complete(Message& message) {
+    // States only matter to a live message: a complete one leaves its STATE
+    // segment free (recovery drops states of unknown IDs).
+    if (message.state != 0) unpin(message.state);
     for (auto sequence : message.segments)
         if (sequence >= message.home) unpin(sequence);
     std::erase_if(message.segments, [this](std::uint64_t sequence) { return !segments_.contains(sequence); });

@@ -42,6 +42,12 @@ public:
     // Unknown IDs and indexes are ignored (a duplicate or late mark).
     void mark(const std::string& id, std::size_t index, std::uint64_t sequence);
 
+    // The newest STATE record of `id` is in segment `sequence`: that segment is
+    // pinned while the message is live and this is its newest state (a STATE
+    // supersedes the ones before, so their segments are not held for it).
+    // Unknown IDs are ignored.
+    void set_state(const std::string& id, std::uint64_t sequence);
+
     // The oldest segment that may be deleted now; call deleted() after unlinking it.
     std::optional<std::uint64_t> next_deletable() const;
     void deleted(std::uint64_t sequence);
@@ -60,6 +66,7 @@ private:
         std::uint64_t home = 0;
         std::vector<bool> done;
         std::vector<std::uint64_t> segments;  // ascending, unique
+        std::uint64_t state = 0;              // segment of the newest STATE record, pinned; 0 = none
     };
 
     void complete(Message& message);

@@ -49,11 +49,38 @@ struct Envelope {
     }
 };
 
+// How far delivery of a message has come, so a restart resumes where it
+// stopped instead of retrying everything at once with no history. Written by
+// the queue after each attempt and on hold/release, lazily durable like
+// mark_done: a state lost in a crash costs the bookkeeping of one attempt
+// (one early retry, one attempt not counted), never mail.
+enum class RecipientOutcome : std::uint8_t { unknown = 0, delivered = 1, bounced = 2 };
+
+struct RecipientState {
+    RecipientOutcome outcome = RecipientOutcome::unknown;  // of a done recipient; unknown while pending
+    std::string last_error = {};                           // the last failure, "" if none
+};
+
+struct DeliveryState {
+    std::uint32_t attempts = 0;      // failed attempts so far
+    std::int64_t next_attempt = 0;   // unix seconds; 0 = at once
+    bool held = false;               // `cartero queue hold`: no delivery until released
+    bool delay_warned = false;       // the RFC 3461 delay notice went out
+    std::vector<RecipientState> recipients = {};  // parallel to the envelope's; may be shorter
+};
+
+// Octets of a recipient's last error kept in the spool; longer text is cut.
+// An SMTP reply line is at most 512 octets (RFC 5321 4.5.3.1.5): this keeps
+// one whole reply plus the context a courier adds (host, phase), and bounds
+// what one deferred message can make the spool write per attempt.
+inline constexpr std::size_t max_error_text = 1000;
+
 struct QueuedMessage {
     std::string id;                           // queue ID
     Envelope envelope;
     std::vector<bool> done;                   // per recipient: delivered or bounced
     std::shared_ptr<const std::string> data;  // full message (trace header included)
+    DeliveryState state = {};                 // from the spool's newest STATE record, if any
 };
 
 class Spool {
@@ -73,6 +100,11 @@ public:
     // Durable lazily: a crash just before may deliver that recipient again
     // (at-least-once), never lose it.
     virtual void mark_done(const std::string& id, std::size_t index) = 0;
+
+    // Records the delivery state of message `id`, replacing the one before.
+    // Durable lazily, like mark_done; recover() returns the newest one that
+    // reached the disk. Unknown IDs (a message already complete) are ignored.
+    virtual void save_state(const std::string& id, const DeliveryState& state) = 0;
 
     // Every committed message with at least one recipient not done, data loaded.
     // Called once at start, before any commit. Damaged records go to corrupt/.

@@ -340,5 +340,161 @@ TEST_F(QueueFixture, StopLeavesUndeliveredMailInTheSpool) {
     EXPECT_EQ(spool->recover().size(), 1u);
 }
 
+// ---- operator requests (cartero queue) and retry state across restarts
+
+std::optional<MessageView> settled_view(const DeliveryQueue& queue, const std::string& id) {
+    auto view = queue.show(id);
+    if (view && view->delivering) return std::nullopt;
+    return view;
+}
+
+TEST_F(QueueFixture, ListShowsPerRecipientStatusAttemptsAndLastError) {
+    options.retry = RetryPolicy{1h, 2h, 24h};
+    DeliveryQueue queue(*spool, router(), couriers(maildir), options);
+    const auto message = committed({"ok@a.example", "temp@a.example"}, "Subject: x\r\n\r\n12345\r\n");
+    queue.enqueue(message);
+    ASSERT_TRUE(eventually([&] { return settled_view(queue, message.id) && queue.show(message.id)->attempts == 1; }));
+    const auto listed = queue.list();
+    ASSERT_EQ(listed.size(), 1u);
+    const MessageView& view = listed[0];
+    EXPECT_EQ(view.id, message.id);
+    EXPECT_EQ(view.sender, "s@example.net");
+    EXPECT_EQ(view.size, message.data->size());
+    EXPECT_FALSE(view.held);
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+    EXPECT_GE(view.next_attempt, now + 3500) << "got " << view.next_attempt << ", want about now + 1h";
+    ASSERT_EQ(view.recipients.size(), 2u);
+    EXPECT_EQ(view.recipients[0].status, RecipientStatus::delivered);
+    EXPECT_EQ(view.recipients[1].status, RecipientStatus::pending);
+    EXPECT_EQ(view.recipients[1].last_error, "said: 451 4.3.0 try later");
+    EXPECT_FALSE(queue.show("0000000000000000"));
+}
+
+TEST_F(QueueFixture, HeldMessageIsNotTriedUntilReleased) {
+    DeliveryQueue queue(*spool, router(), couriers(maildir), options);
+    const auto message = committed({"temp@a.example"});
+    queue.enqueue(message);
+    ASSERT_TRUE(eventually([&] { return remote.calls().size() >= 2; }));
+    EXPECT_NE(queue.hold(message.id, "test"), OperationResult::not_found);
+    ASSERT_TRUE(eventually([&] {
+        const auto view = settled_view(queue, message.id);
+        return view && view->held;
+    }));
+    const auto calls = remote.calls().size();
+    std::this_thread::sleep_for(50ms);  // retries are 1-4 ms apart
+    EXPECT_EQ(remote.calls().size(), calls) << "a held message was tried";
+    EXPECT_EQ(queue.flush(message.id), OperationResult::held);
+    EXPECT_EQ(queue.flush(), 0u);
+    EXPECT_EQ(queue.show(message.id)->next_attempt, 0);
+    EXPECT_EQ(queue.release(message.id, "test"), OperationResult::done);
+    EXPECT_TRUE(eventually([&] { return remote.calls().size() > calls; }));
+}
+
+TEST_F(QueueFixture, FlushMakesADeferredMessageDueNow) {
+    options.retry = RetryPolicy{1h, 2h, 24h};
+    DeliveryQueue queue(*spool, router(), couriers(maildir), options);
+    const auto first = committed({"temp@a.example"});
+    const auto second = committed({"temp@b.example"});
+    queue.enqueue(first);
+    queue.enqueue(second);
+    ASSERT_TRUE(eventually([&] { return queue.counts().deferred == 2 && settled_view(queue, first.id) &&
+                                        settled_view(queue, second.id); }));
+    EXPECT_EQ(remote.calls().size(), 2u);
+    EXPECT_EQ(queue.flush(first.id), OperationResult::done);
+    ASSERT_TRUE(eventually([&] { return remote.calls().size() == 3 && settled_view(queue, first.id); }));
+    EXPECT_EQ(queue.show(first.id)->attempts, 2u);
+    EXPECT_EQ(queue.flush(), 2u);
+    EXPECT_TRUE(eventually([&] { return remote.calls().size() == 5; }));
+    EXPECT_EQ(queue.flush("0000000000000000"), OperationResult::not_found);
+}
+
+TEST_F(QueueFixture, RemoveMarksEveryRecipientDoneWithoutANotice) {
+    NoticeLog log;
+    options.retry = RetryPolicy{1h, 2h, 24h};
+    DeliveryQueue queue(*spool, router(), couriers(maildir), options, log.notifier());
+    const auto message = committed({"temp@a.example", "temp2@a.example"});
+    queue.enqueue(message);
+    ASSERT_TRUE(eventually([&] { return settled_view(queue, message.id) && queue.counts().deferred == 1; }));
+    EXPECT_EQ(queue.remove(message.id, "uid 0 (root)"), OperationResult::done);
+    EXPECT_FALSE(queue.show(message.id));
+    EXPECT_EQ(queue.counts().queued, 0u);
+    EXPECT_EQ(queue.counts().deferred, 0u);
+    EXPECT_TRUE(spool->recover().empty()) << "the spool still holds the deleted message";
+    EXPECT_TRUE(log.actions().empty()) << "delete must not tell the sender";
+    EXPECT_EQ(queue.remove(message.id, "uid 0 (root)"), OperationResult::not_found);
+}
+
+TEST_F(QueueFixture, BounceFailsTheRecipientsNotDoneWithTheLastError) {
+    NoticeLog log;
+    options.retry = RetryPolicy{1h, 2h, 24h};
+    DeliveryQueue queue(*spool, router(), couriers(maildir), options, log.notifier());
+    const auto message = committed({"ok@a.example", "temp@a.example"});
+    queue.enqueue(message);
+    ASSERT_TRUE(eventually([&] { return settled_view(queue, message.id) && queue.counts().deferred == 1; }));
+    EXPECT_EQ(queue.bounce(message.id, "uid 1000 (ana)"), OperationResult::done);
+    EXPECT_FALSE(queue.show(message.id));
+    EXPECT_TRUE(spool->recover().empty());
+    EXPECT_EQ(log.actions(), (std::vector<std::pair<std::string, Action>>{{"ok@a.example", Action::delivered},
+                                                                          {"temp@a.example", Action::failed}}));
+    std::lock_guard lock(log.mutex);
+    const auto& outcome = log.notices.back().second.outcome;
+    EXPECT_EQ(outcome.status, delivery::DeliveryStatus::permanent);
+    EXPECT_EQ(outcome.reply.enhanced, "5.0.0");
+    EXPECT_EQ(outcome.detail,
+              "delivery cancelled by the mail system administrator (uid 1000 (ana)); last error: said: 451 4.3.0 try later");
+}
+
+// A request for a message a worker is delivering waits for that attempt to end.
+TEST_F(QueueFixture, RequestForAMessageBeingDeliveredAppliesWhenTheAttemptEnds) {
+    NoticeLog log;
+    remote.hold = 200ms;
+    DeliveryQueue queue(*spool, router(), couriers(maildir), options, log.notifier());
+    const auto message = committed({"temp@a.example"});
+    queue.enqueue(message);
+    ASSERT_TRUE(eventually([&] { return queue.show(message.id) && queue.show(message.id)->delivering; }));
+    EXPECT_EQ(queue.list().size(), 1u) << "a message being delivered is still listed";
+    EXPECT_EQ(queue.hold(message.id, "test"), OperationResult::after_delivery);
+    EXPECT_EQ(queue.bounce(message.id, "test"), OperationResult::after_delivery);
+    ASSERT_TRUE(eventually([&] { return !queue.show(message.id); }));
+    EXPECT_EQ(remote.calls().size(), 1u);
+    EXPECT_EQ(log.actions(), (std::vector<std::pair<std::string, Action>>{{"temp@a.example", Action::failed}}));
+}
+
+// The attempt count, next attempt, hold and last errors come back after a
+// restart (a new queue over the same spool), so nothing is retried at once.
+TEST_F(QueueFixture, RetryStateSurvivesARestart) {
+    options.retry = RetryPolicy{1h, 2h, 24h};
+    const auto message = committed({"ok@a.example", "temp@a.example", "temp2@b.example"});
+    std::int64_t next_attempt = 0;
+    {
+        DeliveryQueue queue(*spool, router(), couriers(maildir), options);
+        queue.enqueue(message);
+        ASSERT_TRUE(eventually([&] { return settled_view(queue, message.id) && queue.counts().deferred == 1; }));
+        ASSERT_EQ(queue.hold(message.id, "test"), OperationResult::done);
+        next_attempt = queue.show(message.id)->next_attempt;  // 0 while held
+        EXPECT_EQ(next_attempt, 0);
+        ASSERT_EQ(queue.release(message.id, "test"), OperationResult::done);
+        next_attempt = queue.show(message.id)->next_attempt;
+        ASSERT_EQ(queue.hold(message.id, "test"), OperationResult::done);
+    }
+    const auto calls = remote.calls().size();
+    DeliveryQueue queue(*spool, router(), couriers(maildir), options);
+    queue.recover(spool->recover());
+    const auto view = queue.show(message.id);
+    ASSERT_TRUE(view);
+    EXPECT_EQ(view->attempts, 1u);
+    EXPECT_TRUE(view->held);
+    EXPECT_EQ(queue.counts().deferred, 1u);
+    ASSERT_EQ(view->recipients.size(), 3u);
+    EXPECT_EQ(view->recipients[0].status, RecipientStatus::delivered);
+    EXPECT_EQ(view->recipients[1].last_error, "said: 451 4.3.0 try later");
+    EXPECT_EQ(view->recipients[2].status, RecipientStatus::pending);
+    ASSERT_EQ(queue.release(message.id, "test"), OperationResult::done);
+    EXPECT_LE(std::abs(queue.show(message.id)->next_attempt - next_attempt), 1);
+    std::this_thread::sleep_for(30ms);
+    EXPECT_EQ(remote.calls().size(), calls) << "a restart made the message due at once";
+}
+
 }  // namespace
 }  // namespace cartero::scheduler
