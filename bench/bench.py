@@ -567,14 +567,17 @@ def run_all(a) -> dict:
                 srv = make_server(name, sc, a, work)
                 print(f"# {sc['key']} round {rnd + 1}/{rounds}: {name} ...", file=sys.stderr,
                       flush=True)
+                profiler = None
                 try:
                     srv.start()
+                    profiler = start_perf(a, srv, f"{sc['key']}-{rnd + 1}-{name}")
                     r = sc["fn"](srv, a)
                     if name == "cartero" and not srv.alive():
                         r["error"] = "cartero died during the run"
                 except Exception as e:  # a failing run is a result, not the end of the bench
                     r = {"value": float("nan"), "error": f"{type(e).__name__}: {e}"}
                 finally:
+                    stop_perf(profiler)
                     try:
                         srv.stop()
                     except Exception as e:
@@ -583,13 +586,42 @@ def run_all(a) -> dict:
                     r["sent_logged"] = srv.sent_logged()
                 print(f"#   {name}: {json.dumps(r)}", file=sys.stderr, flush=True)
                 row[name] = r
-                if not a.keep:
+                # By default a run's files stay until the whole benchmark ends: ext4
+                # without a journal (this VM's disk) skips inodes freed in the last
+                # 30 s when it allocates new ones, one inode-table lookup each, so
+                # tens of thousands of files deleted just before a run slow every
+                # file the next server creates (see RESULTS.md). --delete-each is
+                # the old behaviour, for comparison.
+                if a.delete_each and not a.keep:
                     shutil.rmtree(work, ignore_errors=True)
                 drop_dirty()
             res["rounds"].append(row)
     if not a.keep:
         shutil.rmtree(base, ignore_errors=True)
     return results
+
+
+def start_perf(a, srv: Server, label: str) -> subprocess.Popen | None:
+    """--perf DIR: records cartero's call graphs during the scenario (perf record -g)."""
+    if not a.perf or srv.name != "cartero" or not srv.pids():
+        return None
+    Path(a.perf).mkdir(parents=True, exist_ok=True)
+    out = Path(a.perf) / f"{label}.data"
+    p = subprocess.Popen(["perf", "record", "-g", "-F", "999", "-p", str(srv.pids()[0]),
+                          "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.3)  # perf attaches to every thread before the load starts
+    return p
+
+
+def stop_perf(p: subprocess.Popen | None) -> None:
+    if p is None:
+        return
+    p.send_signal(signal.SIGINT)
+    try:
+        p.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
 
 
 def ratio(sc: dict, row: dict) -> float | None:
@@ -697,6 +729,10 @@ def main() -> None:
                     help="cartero [server] io_threads (0 = its default, one per core)")
     ap.add_argument("--workdir", default="/var/tmp")
     ap.add_argument("--keep", action="store_true", help="keep work directories")
+    ap.add_argument("--delete-each", action="store_true",
+                    help="delete each run's files right after it (default: all at the end)")
+    ap.add_argument("--perf", metavar="DIR",
+                    help="perf record -g cartero during each run into DIR/<scenario>-<round>-cartero.data")
     ap.add_argument("--json", help="also write the raw results here")
     a = ap.parse_args()
     if a.quick:
