@@ -57,7 +57,7 @@ TEST(Signer, ReasonsForNotSigning) {
         std::string message;
         std::string domain;
         Unsigned want;
-        std::string_view detail_contains;
+        std::string detail_contains;
     };
     const Case cases[] = {
         {kMessage, "example.net", Unsigned::no_key, "no key for example.net in " + dir.path().string()},
