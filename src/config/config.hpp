@@ -100,6 +100,9 @@ struct Delivery {
     std::string relay;                                  // delivery.relay: a [[relay]] name for all remote mail; "" = MX
     TlsPolicy tls = TlsPolicy::may;                     // delivery.tls, to MX hosts
     std::filesystem::path ca_file;                      // delivery.ca_file; empty = the system's CA store
+    bool mta_sts = true;                                // delivery.mta_sts: RFC 8461 policies of MX domains (docs/mta-sts-dane.md)
+    std::size_t mta_sts_port = 443;                     // delivery.mta_sts_port: HTTPS port of mta-sts.<domain> (tests)
+    std::chrono::seconds mta_sts_timeout{10};           // delivery.mta_sts_timeout: one policy fetch, per address
     std::chrono::seconds connect_timeout{30};           // delivery.connect_timeout
     std::chrono::seconds command_timeout{300};          // delivery.command_timeout (RFC 5321 4.5.3.2.1-3)
     std::chrono::seconds data_timeout{600};             // delivery.data_timeout (4.5.3.2.4-6, the longest)

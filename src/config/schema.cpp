@@ -410,6 +410,19 @@ constexpr KeySpec kSchema[] = {
      "PEM file of CA certificates trusted when verifying servers (relays, tls = must); empty: the "
      "system's store.",
      store_field<&Config::delivery, &Delivery::ca_file>, load_field<&Config::delivery, &Delivery::ca_file>},
+    {"delivery.mta_sts", Kind::flag, Scope::global, kNoBounds,
+     "Apply MTA-STS policies (RFC 8461) of recipient domains delivered to their MX hosts "
+     "(docs/mta-sts-dane.md).",
+     store_field<&Config::delivery, &Delivery::mta_sts>, load_field<&Config::delivery, &Delivery::mta_sts>},
+    {"delivery.mta_sts_port", Kind::count, Scope::global, {1, 65535},
+     "HTTPS port MTA-STS policies are fetched from (443; another value only for tests).",
+     store_field<&Config::delivery, &Delivery::mta_sts_port>,
+     load_field<&Config::delivery, &Delivery::mta_sts_port>},
+    {"delivery.mta_sts_timeout", Kind::duration, Scope::global, {ms(1s), ms(5min)},
+     "Time allowed for fetching one MTA-STS policy over HTTPS (connect, TLS, request, answer), per "
+     "address tried.",
+     store_field<&Config::delivery, &Delivery::mta_sts_timeout>,
+     load_field<&Config::delivery, &Delivery::mta_sts_timeout>},
     {"delivery.connect_timeout", Kind::duration, Scope::global, {ms(1s), ms(10min)},
      "Time allowed to connect to a remote server (each address tried).",
      store_field<&Config::delivery, &Delivery::connect_timeout>,

@@ -46,9 +46,11 @@ DeliveryOutcome dns_failure(bool permanent, std::string enhanced, std::string te
 }
 
 // Adds the addresses of `host` (IPv6 first) to `peers`; returns the failure if none.
+// `secure`, when given, says whether the answer was DNSSEC-validated.
 std::optional<dns::AddressAnswer> add_addresses(dns::Resolver& resolver, const std::string& host, std::uint16_t port,
-                                                std::vector<Peer>& peers) {
+                                                std::vector<Peer>& peers, bool* secure = nullptr) {
     dns::AddressAnswer answer = resolver.addresses(host);
+    if (secure != nullptr) *secure = answer.secure;
     if (answer.status != dns::Status::ok) return answer;
     for (const auto* family : {&answer.ipv6, &answer.ipv4})
         for (const auto& address : *family) peers.push_back({host, address.to_string(), port, {}});
@@ -80,9 +82,12 @@ Peers mx_peers(dns::Resolver& resolver, const NextHop& hop, std::string_view dom
     bool any_temporary = false;
     std::string last_error;
     for (const auto& host : hosts.hosts) {
-        if (const auto failure = add_addresses(resolver, host.host, hop.port, result.peers)) {
+        bool secure = false;
+        if (const auto failure = add_addresses(resolver, host.host, hop.port, result.peers, &secure)) {
             any_temporary = any_temporary || failure->status == dns::Status::temporary;
             last_error = "MX host " + host.host + ": " + failure->error;
+        } else if (answer.secure && secure) {
+            result.dnssec_hosts.insert(host.host);
         }
     }
     if (result.peers.empty()) {

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,9 @@ std::string display(const Peer& peer);
 struct Peers {
     std::vector<Peer> peers;
     std::optional<DeliveryOutcome> failure;
+    // MX hosts whose MX answer and address answer were both DNSSEC-validated:
+    // the only hosts DANE may be used for (RFC 7672 2.2.1, 2.2.2).
+    std::set<std::string> dnssec_hosts;
 };
 
 Peers peers_for(dns::Resolver& resolver, const NextHop& hop, std::string_view domain, const dns::RandomBelow& random);

@@ -157,6 +157,7 @@ struct SmtpConnection::Impl {
     std::optional<std::string> connect();
     std::optional<std::string> handshake();
     std::optional<std::string> prepare_tls();
+    std::optional<std::string> prepare_dane(SSL* handle);
     void record_tls();
 
     // --- the dialogue -------------------------------------------------------------
@@ -191,19 +192,24 @@ std::optional<std::string> SmtpConnection::Impl::connect() {
 // handshake fails on them only with verify_certificate.
 std::optional<std::string> SmtpConnection::Impl::prepare_tls() {
     if (!tcp_socket) return "TLS over a Unix socket is not supported";
+    const bool dane = !options.tlsa.empty();
     tls_context = std::make_shared<ssl::context>(ssl::context::tls_client);
     SSL_CTX* native = tls_context->native_handle();
     SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
     SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
     const bool loaded = options.ca_file ? SSL_CTX_load_verify_locations(native, options.ca_file->c_str(), nullptr) == 1
                                         : SSL_CTX_set_default_verify_paths(native) == 1;
-    if (!loaded && options.verify_certificate) {
+    // DANE-TA/DANE-EE records are their own trust anchors: no CA store needed.
+    if (!loaded && options.verify_certificate && !dane) {
         return "cannot load CA file " + (options.ca_file ? options.ca_file->string() : std::string("(system store)"));
     }
+    if (dane && SSL_CTX_dane_enable(native) <= 0) return "DANE: OpenSSL cannot enable DANE";
     tls_context->set_verify_mode(ssl::verify_peer);
-    if (!options.verify_certificate) tls_context->set_verify_callback([](bool, ssl::verify_context&) { return true; });
+    if (!options.verify_certificate && !dane)
+        tls_context->set_verify_callback([](bool, ssl::verify_context&) { return true; });
     tls_stream = std::make_unique<ssl::stream<tcp::socket&>>(*tcp_socket, *tls_context);
     SSL* handle = tls_stream->native_handle();
+    if (dane) return prepare_dane(handle);
     // SNI only for names (RFC 6066 3: literal addresses are not permitted).
     if (is_ip_literal(peer.host)) {
         X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(handle), peer.host.c_str());
@@ -215,12 +221,32 @@ std::optional<std::string> SmtpConnection::Impl::prepare_tls() {
     return std::nullopt;
 }
 
+// RFC 7672 3.1: the TLSA records go to OpenSSL, which matches them during the
+// handshake. The MX host name is the TLSA base domain and the reference
+// identifier for DANE-TA(2); DANE-EE(3) matches ignore names (3.1.1).
+std::optional<std::string> SmtpConnection::Impl::prepare_dane(SSL* handle) {
+    SSL_set_tlsext_host_name(handle, peer.host.c_str());
+    if (SSL_dane_enable(handle, peer.host.c_str()) <= 0) return "DANE: OpenSSL cannot enable DANE for " + peer.host;
+    SSL_dane_set_flags(handle, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+    int added = 0;
+    for (const auto& r : options.tlsa) {
+        const auto* data = reinterpret_cast<const unsigned char*>(r.data.data());
+        if (SSL_dane_tlsa_add(handle, r.usage, r.selector, r.matching_type, data, r.data.size()) > 0) ++added;
+    }
+    if (added == 0) return std::string("DANE: no usable TLSA record");
+    return std::nullopt;
+}
+
 std::optional<std::string> SmtpConnection::Impl::handshake() {
     if (auto error = prepare_tls()) return error;
     const error_code ec = await(options.timeouts.tls_handshake, [&](Completion c) {
         tls_stream->async_handshake(ssl::stream_base::client, c);
     });
     const long verify = SSL_get_verify_result(tls_stream->native_handle());
+    if (ec && !options.tlsa.empty() && verify != X509_V_OK) {
+        if (verify == X509_V_ERR_DANE_NO_MATCH) return std::string("DANE: no TLSA record matches the certificate");
+        return std::string("DANE: certificate verify failed: ") + X509_verify_cert_error_string(verify);
+    }
     if (ec && options.verify_certificate && verify != X509_V_OK) {
         return std::string("certificate verify failed: ") + X509_verify_cert_error_string(verify);
     }
@@ -240,6 +266,11 @@ void SmtpConnection::Impl::record_tls() {
     tls.verified = has_certificate && verify == X509_V_OK;
     if (!has_certificate) tls.verify_error = "no certificate";
     else if (verify != X509_V_OK) tls.verify_error = X509_verify_cert_error_string(verify);
+    if (!options.tlsa.empty() && tls.verified) {
+        std::uint8_t usage = 0, selector = 0, matching = 0;
+        if (SSL_get0_dane_tlsa(handle, &usage, &selector, &matching, nullptr, nullptr) >= 0)
+            tls.dane = std::string(usage == 3 ? "DANE-EE(3)" : "DANE-TA(2)") + " TLSA record matched";
+    }
 }
 
 // Runs the session until it is ready for a transaction or closed.
@@ -373,6 +404,7 @@ std::string describe(const TlsReport& tls) {
     if (!tls.active) return "no TLS";
     std::string out = tls.version + " " + tls.cipher;
     out += tls.verified ? ", certificate verified" : ", certificate not verified (" + tls.verify_error + ")";
+    if (!tls.dane.empty()) out += ", " + tls.dane;
     return out;
 }
 

@@ -18,6 +18,12 @@
 // verify_certificate the chain must lead to ca_file (or the system store) and the
 // certificate must name the peer's host (RFC 6125 via X509_VERIFY_PARAM_set1_host);
 // the failure reason says which check failed. TLS 1.2 is the minimum version.
+// With `tlsa` records (DANE, RFC 7672, decided by the caller from DNSSEC-secure
+// answers: delivery/remote/dane.hpp) TLS is required and the certificate must
+// match one of them, through OpenSSL's DANE support (SSL_dane_enable,
+// SSL_dane_tlsa_add): DANE-EE(3) without name checks (RFC 7672 3.1.1), DANE-TA(2)
+// with the MX host name as reference identifier (3.1.2); the failure is
+// "DANE: no TLSA record matches the certificate".
 //
 // Trust: the peer is untrusted; everything it sends goes through the sans-IO
 // session (bounded, fuzzed). Credentials are sent only inside TLS (the session
@@ -34,6 +40,7 @@
 #include <vector>
 
 #include "delivery/courier.hpp"
+#include "dns/resolver.hpp"
 #include "smtp/client_session.hpp"
 
 namespace cartero::delivery {
@@ -80,6 +87,9 @@ struct ConnectionOptions {
     bool verify_certificate = false;                     // chain and host name must check out
     std::optional<std::filesystem::path> ca_file;        // otherwise the system store
     std::optional<smtp::ClientCredentials> credentials;  // AUTH PLAIN/LOGIN, inside TLS only
+    // DANE (RFC 7672): when not empty, the certificate is checked against these
+    // usable TLSA records instead of ca_file and verification is mandatory.
+    std::vector<dns::TlsaRecord> tlsa;
     bool lmtp = false;
     ConnectionTimeouts timeouts;
     std::size_t reply_line_length = 2048;                // see smtp::ClientSettings
@@ -93,6 +103,7 @@ struct TlsReport {
     std::string cipher;
     bool verified = false;      // chain and host name checked out (whether or not required)
     std::string verify_error;   // why not, e.g. "self-signed certificate"
+    std::string dane;           // with TLSA records: which matched, e.g. "DANE-EE(3) TLSA record matched"
 };
 
 using Transaction = smtp::ClientMessage;

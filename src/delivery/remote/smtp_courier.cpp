@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
+
+#include "delivery/remote/dane.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -41,6 +44,80 @@ std::chrono::milliseconds ms(std::chrono::seconds seconds) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(seconds);
 }
 
+// A [[destination]] with its own tls: the operator chose the policy for that
+// domain, and neither MTA-STS nor DANE overrides it.
+bool tls_set_explicitly(const config::Config& config, std::string_view domain) {
+    return std::any_of(config.destinations.begin(), config.destinations.end(),
+                       [&](const config::Destination& d) { return d.domain == domain && d.tls.has_value(); });
+}
+
+// A server left out or failed because of a TLS policy: temporary, RFC 3463
+// X.7.5 "cryptographic failure" (as Postfix), RFC 8461 5: deferred, not bounced.
+DeliveryOutcome policy_failure(std::string text) {
+    return DeliveryOutcome{DeliveryStatus::temporary, smtp::Reply{451, "4.7.5", text}, text};
+}
+
+// How one server is connected to under DANE and MTA-STS (RFC 8461 2: DANE first).
+struct PeerPlan {
+    ConnectionOptions options;
+    std::string label;                    // ", policy DANE" for the TLS log line; "" = delivery.tls alone
+    std::string prefix;                   // put before a failure's detail ("MTA-STS policy of ...: ")
+    std::optional<DeliveryOutcome> skip;  // the server must not be used
+    bool sts_testing_mismatch = false;    // mode testing and the host matches no mx pattern
+};
+
+PeerPlan plan_peer(const ConnectionOptions& base, const dane::Decision& dane, const std::optional<mta_sts::Policy>& sts,
+                   const std::string& host, std::string_view domain) {
+    PeerPlan plan{base, {}, {}, {}, false};
+    ConnectionOptions& o = plan.options;
+    const TlsMode required = o.tls == TlsMode::implicit ? TlsMode::implicit : TlsMode::required;
+    switch (dane.kind) {
+        case dane::Kind::unusable: plan.skip = policy_failure(dane.reason); return plan;
+        case dane::Kind::verify:
+            o.tls = required;
+            o.verify_certificate = true;
+            o.tlsa = dane.records;
+            plan.label = ", policy DANE";
+            return plan;
+        case dane::Kind::encrypt:
+            o.tls = required;
+            o.verify_certificate = false;
+            plan.label = ", policy DANE (no usable TLSA record: encrypted, not authenticated)";
+            return plan;
+        case dane::Kind::none: break;
+    }
+    if (!sts) return plan;
+    const std::string who =
+        "MTA-STS policy of " + std::string(domain) + " (" + std::string(mta_sts::to_string(sts->mode)) + "): ";
+    const bool allowed = mta_sts::mx_allowed(*sts, host);
+    if (sts->mode == mta_sts::Mode::enforce) {
+        // RFC 8461 4.1 and 4.2: a matching MX host, and TLS with a certificate
+        // that chains to a trusted root and names that host.
+        if (!allowed) {
+            plan.skip = policy_failure(who + "MX host " + host + " is not in the policy");
+            return plan;
+        }
+        o.tls = required;
+        o.verify_certificate = true;
+        plan.label = ", policy MTA-STS enforce";
+        plan.prefix = who;
+    } else {
+        plan.label = ", policy MTA-STS testing";
+        plan.sts_testing_mismatch = !allowed;
+    }
+    return plan;
+}
+
+// RFC 8461 5 (mode testing): what enforce would have refused, for the log.
+std::string testing_complaints(const PeerPlan& plan, const SmtpConnection& connection, const std::string& host) {
+    std::string out;
+    if (plan.sts_testing_mismatch) out = "MX host " + host + " is not in the policy";
+    const TlsReport& tls = connection.tls();
+    const std::string tls_problem = !tls.active ? "no TLS" : !tls.verified ? "certificate not valid: " + tls.verify_error : "";
+    if (!tls_problem.empty()) out += (out.empty() ? "" : "; ") + tls_problem;
+    return out;
+}
+
 }  // namespace
 
 ConnectionOptions connection_options(const config::Config& config, const NextHop& hop) {
@@ -61,8 +138,32 @@ ConnectionOptions connection_options(const config::Config& config, const NextHop
     return options;
 }
 
+// The MTA-STS policy in force for one delivery; none for relays, explicit
+// destination.tls, delivery.mta_sts = false, mode none or no policy.
+struct SmtpCourier::StsInForce {
+    std::optional<mta_sts::Policy> policy;
+    // Idle connections opened under one policy are not reused under another.
+    std::string cache_tag() const {
+        return policy ? "|mta-sts:" + std::string(mta_sts::to_string(policy->mode)) : std::string();
+    }
+};
+
 SmtpCourier::SmtpCourier(const config::Config& config, dns::Resolver& resolver, SignHook sign)
-    : resolver_(resolver), sign_(std::move(sign)), config_(std::make_shared<const config::Config>(config)) {}
+    : resolver_(resolver), sign_(std::move(sign)), config_(std::make_shared<const config::Config>(config)) {
+    // The fetch reads the configuration of the moment (port, CA file, timeout).
+    sts_cache_ = std::make_unique<mta_sts::PolicyCache>(config.data_dir / "mta-sts", [this](std::string_view domain) {
+        std::shared_ptr<const config::Config> current;
+        {
+            std::lock_guard lock(mutex_);
+            current = config_;
+        }
+        mta_sts::FetchOptions options;
+        options.port = static_cast<std::uint16_t>(current->delivery.mta_sts_port);
+        if (!current->delivery.ca_file.empty()) options.ca_file = current->delivery.ca_file;
+        options.timeout = ms(current->delivery.mta_sts_timeout);
+        return mta_sts::fetch(resolver_, domain, options);
+    });
+}
 
 SmtpCourier::~SmtpCourier() { close_idle(true); }
 
@@ -81,9 +182,11 @@ std::vector<DeliveryOutcome> SmtpCourier::deliver(const spool::QueuedMessage& me
         config = config_;
     }
     const NextHop hop = next_hop(*config, domain);
+    const StsInForce sts = sts_for(*config, hop, domain, message.id);
+    const std::string idle_key = hop.name + sts.cache_tag();
     const Transaction transaction = transaction_for(message, recipients);
     std::vector<DeliveryOutcome> outcomes;
-    std::unique_ptr<SmtpConnection> connection = take_idle(hop.name);
+    std::unique_ptr<SmtpConnection> connection = take_idle(idle_key);
     if (connection) {
         outcomes = connection->send(transaction);
         // A cached connection the server has meanwhile closed fails everything
@@ -93,7 +196,7 @@ std::vector<DeliveryOutcome> SmtpCourier::deliver(const spool::QueuedMessage& me
             connection.reset();
     }
     if (!connection) {
-        Connected connected = connect(*config, hop, domain, message.id);
+        Connected connected = connect(*config, hop, domain, message.id, sts);
         if (!connected.connection) return std::vector<DeliveryOutcome>(recipients.size(), connected.failure);
         connection = std::move(connected.connection);
         outcomes = connection->send(transaction);
@@ -105,26 +208,58 @@ std::vector<DeliveryOutcome> SmtpCourier::deliver(const spool::QueuedMessage& me
         if (outcome.status == DeliveryStatus::delivered) outcome.relayed_without_dsn = !dsn;
     }
     if (connection->reusable() && config->delivery.connection_reuse_time.count() > 0)
-        keep_idle(hop.name, std::move(connection));
+        keep_idle(idle_key, std::move(connection));
     else
         connection->quit();
     return outcomes;
 }
 
+SmtpCourier::StsInForce SmtpCourier::sts_for(const config::Config& config, const NextHop& hop, std::string_view domain,
+                                              const std::string& queue_id) {
+    if (!config.delivery.mta_sts || hop.relay != nullptr || tls_set_explicitly(config, domain)) return {};
+    const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+    const mta_sts::Found found = mta_sts::policy_for(resolver_, *sts_cache_, domain, now);
+    if (!found.policy) {
+        if (found.note != "no TXT record") spdlog::info("{}: MTA-STS for {}: {}; no policy applied", queue_id, domain, found.note);
+        return {};
+    }
+    spdlog::info("{}: MTA-STS policy of {}: mode {}, id {}, {}", queue_id, domain, mta_sts::to_string(found.policy->mode),
+                 found.id, found.note);
+    if (found.policy->mode == mta_sts::Mode::none) return {};
+    return {found.policy};
+}
+
 SmtpCourier::Connected SmtpCourier::connect(const config::Config& config, const NextHop& hop, std::string_view domain,
-                                            const std::string& queue_id) {
+                                            const std::string& queue_id, const StsInForce& sts) {
     const Peers peers = peers_for(resolver_, hop, domain, random_);
     if (peers.failure) return {nullptr, *peers.failure};
     const ConnectionOptions options = connection_options(config, hop);
+    const bool policies_apply = hop.relay == nullptr && !tls_set_explicitly(config, domain);
+    std::map<std::string, dane::Decision> dane_of;  // per MX host: one TLSA question for all its addresses
     std::optional<DeliveryOutcome> failure;
     for (const Peer& peer : peers.peers) {
-        OpenResult opened = SmtpConnection::open(peer, options);
+        auto [decision, fresh] = dane_of.try_emplace(peer.host);
+        if (fresh && policies_apply)
+            decision->second = dane::decide(resolver_, peer.host, peer.port, peers.dnssec_hosts.contains(peer.host));
+        const PeerPlan plan = plan_peer(options, decision->second, sts.policy, peer.host, domain);
+        if (plan.skip) {
+            spdlog::info("{}: {} not used: {}", queue_id, display(peer), plan.skip->detail);
+            keep_failure(failure, *plan.skip);
+            continue;
+        }
+        OpenResult opened = SmtpConnection::open(peer, plan.options);
         if (opened.connection) {
+            if (sts.policy && sts.policy->mode == mta_sts::Mode::testing && plan.options.tlsa.empty()) {
+                if (const std::string c = testing_complaints(plan, *opened.connection, peer.host); !c.empty())
+                    spdlog::warn("{}: MTA-STS policy of {} (testing): enforce would refuse {}: {}; delivering anyway",
+                                 queue_id, domain, opened.connection->peer_name(), c);
+            }
             if (opened.connection->tls().active)
-                spdlog::info("{}: TLS to {}: {}", queue_id, opened.connection->peer_name(),
-                             describe(opened.connection->tls()));
+                spdlog::info("{}: TLS to {}: {}{}", queue_id, opened.connection->peer_name(),
+                             describe(opened.connection->tls()), plan.label);
             return {std::move(opened.connection), {}};
         }
+        if (!plan.prefix.empty()) opened.failure.detail = plan.prefix + opened.failure.detail;
         spdlog::info("{}: {} not used: {}", queue_id, display(peer), opened.failure.detail);
         keep_failure(failure, std::move(opened.failure));
     }

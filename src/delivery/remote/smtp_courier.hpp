@@ -13,6 +13,17 @@
 // certificate. Credentials go to relays only, and only inside TLS
 // (smtp::ClientSession refuses otherwise).
 //
+// MTA-STS and DANE (docs/mta-sts-dane.md) raise the TLS policy of MX hosts,
+// decided before each connection: DANE for a host whose MX, address and TLSA
+// answers are DNSSEC-secure (RFC 7672; it takes precedence, RFC 8461 2);
+// otherwise the domain's MTA-STS policy (RFC 8461, delivery.mta_sts): with
+// mode enforce only MX hosts matching the policy are used, over STARTTLS
+// with a certificate verified for the MX host name, else the mail is deferred
+// ("MTA-STS policy of example.com (enforce): ..."); with mode testing the
+// mail goes as usual and what would have failed is logged. Neither applies to
+// relays, nor to a domain whose [[destination]] sets tls explicitly (the
+// operator's choice wins). The log line "TLS to HOST: ..., policy P" names it.
+//
 // Which server failed and why is in each outcome's detail ("connect to
 // mx.example.com[192.0.2.1]:25: Connection refused"); when every server of a
 // hop fails, the outcome is permanent only if each failure was (a 5xx
@@ -34,6 +45,7 @@
 
 #include "config/config.hpp"
 #include "delivery/courier.hpp"
+#include "delivery/remote/mta_sts.hpp"
 #include "delivery/remote/next_hop.hpp"
 #include "delivery/remote/smtp_connection.hpp"
 #include "dns/mx_order.hpp"
@@ -72,8 +84,11 @@ private:
         std::unique_ptr<SmtpConnection> connection;
         DeliveryOutcome failure;
     };
+    struct StsInForce;
     Connected connect(const config::Config& config, const NextHop& hop, std::string_view domain,
-                      const std::string& queue_id);
+                      const std::string& queue_id, const StsInForce& sts);
+    StsInForce sts_for(const config::Config& config, const NextHop& hop, std::string_view domain,
+                       const std::string& queue_id);
     std::unique_ptr<SmtpConnection> take_idle(const std::string& hop);
     void keep_idle(const std::string& hop, std::unique_ptr<SmtpConnection> connection);
     Transaction transaction_for(const spool::QueuedMessage& message, const std::vector<RemoteRecipient>& recipients);
@@ -81,6 +96,7 @@ private:
     dns::Resolver& resolver_;
     SignHook sign_;
     dns::RandomBelow random_ = dns::default_random();
+    std::unique_ptr<mta_sts::PolicyCache> sts_cache_;  // {data_dir}/mta-sts/, fetching with the config of the start
 
     std::mutex mutex_;
     std::shared_ptr<const config::Config> config_;      // guarded by mutex_
