@@ -73,6 +73,10 @@ public:
     // One outcome per recipient, in the order given.
     virtual std::vector<DeliveryOutcome> deliver(const spool::QueuedMessage& message, std::string_view domain,
                                                  const std::vector<RemoteRecipient>& recipients) = 0;
+
+    // What delivery.destination_concurrency counts for `domain`: the domain
+    // itself (its MX hosts), or the relay it goes through.
+    virtual std::string destination_of(std::string_view domain) { return std::string(domain); }
 };
 
 }  // namespace cartero::delivery

@@ -187,9 +187,11 @@ void DeliveryQueue::warn_of_delay(Entry& entry, const Results& results, std::vec
     if (entry.delay_warned || options_.delay_warning.count() == 0) return;
     const auto waited = std::chrono::system_clock::now() - received_at(entry.message);
     if (waited < options_.delay_warning) return;
-    entry.delay_warned = true;
+    const std::size_t before = notices.size();
     for (const auto& [index, result] : results)
         if (result.verdict == Verdict::deferred) notices.push_back({index, Action::delayed, result.outcome});
+    // A round where everything only waited for a slot has nothing to report yet.
+    entry.delay_warned = notices.size() > before;
 }
 
 // Routes every pending recipient, delivers one copy per local mailbox or routed
@@ -200,18 +202,27 @@ DeliveryQueue::Results DeliveryQueue::deliver_pending(Entry& entry) {
     Results results;
     std::map<CopyKey, Copy> copies;
     std::map<std::string, std::vector<delivery::RemoteRecipient>> domains;
+    std::map<std::string, std::size_t> first_for;                // remote address -> the recipient it is sent for
+    std::vector<std::pair<std::size_t, std::string>> also_for;  // other recipients served by that copy
     for (std::size_t i = 0; i < message.done.size(); ++i) {
         if (message.done[i]) continue;
         const Route route = router_(message.envelope.recipients[i]);
         auto& result = results[i];
         if (route.unknown) result = {Verdict::bounced, "local", bounce_outcome("unknown user", "5.1.1")};
         add_copies(route, i, copies);
-        for (const auto& address : route.remote)
-            if (!entry.delivered_copies.contains({"remote", address}))
-                domains[std::string(accounts::domain_of(address))].push_back({i, address});
+        for (const auto& address : route.remote) {
+            if (entry.delivered_copies.contains({"remote", address})) continue;
+            // Two recipients aliasing to one remote address: one RCPT, as for local mailboxes.
+            if (const auto [it, first] = first_for.try_emplace(address, i); !first) {
+                also_for.emplace_back(i, address);
+                continue;
+            }
+            domains[std::string(accounts::domain_of(address))].push_back({i, address});
+        }
     }
     deliver_local(entry, copies, results);
     deliver_remote(entry, domains, results);
+    for (const auto& [index, address] : also_for) keep_worst(results[index], results[first_for.at(address)]);
     return results;
 }
 
@@ -232,15 +243,19 @@ void DeliveryQueue::deliver_remote(Entry& entry,
                                    const std::map<std::string, std::vector<delivery::RemoteRecipient>>& domains,
                                    Results& results) {
     for (const auto& [domain, recipients] : domains) {
-        if (!take_remote_slot(domain)) {
+        // Slots count per destination: the domain's MX hosts, or the relay it goes through.
+        const std::string destination = couriers_.remote.destination_of(domain);
+        if (!take_remote_slot(destination)) {
             entry.waited_for_slot = true;
             for (const auto& recipient : recipients)
                 keep_worst(results[recipient.index], {Verdict::waiting, "none", {}});
             continue;
         }
-        const auto outcomes = couriers_.remote.deliver(entry.message, domain, recipients);
-        release_remote_slot(domain);
-        for (std::size_t k = 0; k < recipients.size() && k < outcomes.size(); ++k) {
+        auto outcomes = couriers_.remote.deliver(entry.message, domain, recipients);
+        release_remote_slot(destination);
+        // A recipient without an outcome is not delivered: keep it queued.
+        outcomes.resize(recipients.size(), {DeliveryStatus::temporary, {}, "no result from the remote courier"});
+        for (std::size_t k = 0; k < recipients.size(); ++k) {
             const auto& outcome = outcomes[k];
             if (outcome.status == DeliveryStatus::delivered) entry.delivered_copies.insert({"remote", recipients[k].address});
             keep_worst(results[recipients[k].index], result_of(outcome, outcome.remote_host.empty() ? "none" : outcome.remote_host));
@@ -248,19 +263,20 @@ void DeliveryQueue::deliver_remote(Entry& entry,
     }
 }
 
-bool DeliveryQueue::take_remote_slot(const std::string& domain) {
+bool DeliveryQueue::take_remote_slot(const std::string& destination) {
     std::lock_guard lock(mutex_);
-    std::size_t& in_domain = per_domain_[domain];
-    if (remote_in_flight_ >= options_.remote_workers || in_domain >= options_.per_destination) return false;
+    const auto found = per_domain_.find(destination);
+    const std::size_t in_destination = found == per_domain_.end() ? 0 : found->second;
+    if (remote_in_flight_ >= options_.remote_workers || in_destination >= options_.per_destination) return false;
     ++remote_in_flight_;
-    ++in_domain;
+    ++per_domain_[destination];
     return true;
 }
 
-void DeliveryQueue::release_remote_slot(const std::string& domain) {
+void DeliveryQueue::release_remote_slot(const std::string& destination) {
     std::lock_guard lock(mutex_);
     --remote_in_flight_;
-    if (--per_domain_[domain] == 0) per_domain_.erase(domain);
+    if (--per_domain_[destination] == 0) per_domain_.erase(destination);
     wake_.notify_all();
 }
 

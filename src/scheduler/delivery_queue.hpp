@@ -210,8 +210,8 @@ private:
     void finish_recipient(Entry& entry, std::size_t index, const RecipientResult& result,
                           std::vector<RecipientNotice>& notices);
     void warn_of_delay(Entry& entry, const Results& results, std::vector<RecipientNotice>& notices);
-    bool take_remote_slot(const std::string& domain);
-    void release_remote_slot(const std::string& domain);
+    bool take_remote_slot(const std::string& destination);
+    void release_remote_slot(const std::string& destination);
     void settle(Entry entry, bool finished);
     // Operator side (delivery_queue_operations.cpp).
     Entry make_entry(spool::QueuedMessage message) const;
@@ -238,7 +238,7 @@ private:
     Counts counts_;
     bool stopping_ = false;
     std::size_t remote_in_flight_ = 0;               // guarded by mutex_
-    std::map<std::string, std::size_t> per_domain_;  // remote deliveries in flight per domain, guarded by mutex_
+    std::map<std::string, std::size_t> per_domain_;  // remote deliveries in flight per destination, guarded by mutex_
     std::vector<std::thread> workers_;
     // Messages a worker (or an operator's remove/bounce) owns right now, as
     // last seen, so a listing still shows them; guarded by mutex_.

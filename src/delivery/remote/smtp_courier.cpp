@@ -167,6 +167,11 @@ SmtpCourier::SmtpCourier(const config::Config& config, dns::Resolver& resolver, 
 
 SmtpCourier::~SmtpCourier() { close_idle(true); }
 
+std::string SmtpCourier::destination_of(std::string_view domain) {
+    std::lock_guard lock(mutex_);
+    return next_hop(*config_, domain).name;
+}
+
 void SmtpCourier::update(const config::Config& config) {
     auto fresh = std::make_shared<const config::Config>(config);
     std::lock_guard lock(mutex_);

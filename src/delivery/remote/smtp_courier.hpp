@@ -65,6 +65,10 @@ public:
     std::vector<DeliveryOutcome> deliver(const spool::QueuedMessage& message, std::string_view domain,
                                          const std::vector<RemoteRecipient>& recipients) override;
 
+    // The next hop's name ("mx:example.com", "relay:gmail"): a relay counts once
+    // against delivery.destination_concurrency, whatever the recipient domains.
+    std::string destination_of(std::string_view domain) override;
+
     // A reloaded configuration, for the deliveries that start after the call.
     void update(const config::Config& config);
 

@@ -62,6 +62,11 @@ class ScriptedRemote final : public delivery::RemoteCourier {
 public:
     int temporary_rounds = -1;
     std::chrono::milliseconds hold{0};  // how long each call takes
+    std::string relay;                  // non-empty: every domain goes through this one destination
+
+    std::string destination_of(std::string_view domain) override {
+        return relay.empty() ? std::string(domain) : relay;
+    }
 
     std::vector<delivery::DeliveryOutcome> deliver(const spool::QueuedMessage&, std::string_view domain,
                                                    const std::vector<delivery::RemoteRecipient>& recipients) override {
@@ -255,6 +260,31 @@ TEST_F(QueueFixture, AliasTargetsOutsideGoToTheRemoteCourier) {
     ASSERT_TRUE(eventually([&] { return queue.counts().queued == 0; }));
     using Call = std::pair<std::string, std::vector<std::string>>;
     EXPECT_EQ(remote.calls(), (std::vector<Call>{{"friend.example", {"ok@friend.example"}}}));
+}
+
+TEST_F(QueueFixture, OneRcptWhenTwoRecipientsReachTheSameRemoteAddress) {
+    directory = std::make_shared<const accounts::Directory>(
+        std::vector<std::string>{"example.org"}, std::vector<std::string>{"alice@example.org"},
+        std::vector<std::pair<std::string, std::string>>{{"fwd@example.org", "ok@friend.example"}},
+        std::vector<config::Route>{});
+    NoticeLog log;
+    DeliveryQueue queue(*spool, router(), couriers(maildir), options, log.notifier());
+    queue.enqueue(committed({"fwd@example.org", "ok@friend.example"}));
+    ASSERT_TRUE(eventually([&] { return queue.counts().queued == 0; }));
+    using Call = std::pair<std::string, std::vector<std::string>>;
+    EXPECT_EQ(remote.calls(), (std::vector<Call>{{"friend.example", {"ok@friend.example"}}}));
+    EXPECT_EQ(log.actions().size(), 2u) << "both envelope recipients are done";
+}
+
+// All domains through one relay: destination_concurrency bounds the relay.
+TEST_F(QueueFixture, DestinationConcurrencyCountsARelayOnce) {
+    options.per_destination = 1;
+    remote.hold = 20ms;
+    remote.relay = "relay:smarthost";
+    DeliveryQueue queue(*spool, router(), couriers(maildir), options);
+    for (const char* rcpt : {"ok@a.example", "ok@b.example", "ok@c.example"}) queue.enqueue(committed({rcpt}));
+    ASSERT_TRUE(eventually([&] { return queue.counts().queued == 0; }));
+    EXPECT_EQ(remote.max_in_flight(), 1);
 }
 
 // A retry sends only what was not delivered the first time.
