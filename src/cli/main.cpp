@@ -1,16 +1,28 @@
 // cartero: one binary, many roles (ARCHITECTURE.md). This file only wires the
 // subcommands; each lives in its own file.
 #include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/account_commands.hpp"
 #include "cli/options.hpp"
 #include "cli/queue_commands.hpp"
+#include "cli/sendmail_command.hpp"
 #include "cli/serve_command.hpp"
 #include "config/config.hpp"
 
 int main(int argc, char** argv) {
+    // Installed as /usr/sbin/sendmail (a symlink): behave as `cartero sendmail`,
+    // whose classic options are not CLI11's (docs/sendmail.md).
+    // `cartero sendmail ...` skips CLI11 for the same reason (`cartero --config X
+    // sendmail ...` goes through the subcommand below).
+    if (argc > 0 && std::string_view(argv[0]).substr(std::string_view(argv[0]).rfind('/') + 1) == "sendmail")
+        return cartero::cli::run_sendmail(std::vector<std::string>(argv + 1, argv + argc), {});
+    if (argc > 1 && std::string_view(argv[1]) == "sendmail")
+        return cartero::cli::run_sendmail(std::vector<std::string>(argv + 2, argv + argc), {});
     CLI::App app{"cartero: mail server and SMTP toolkit"};
     app.require_subcommand(1);
     app.fallthrough();  // `cartero serve --config X` as well as `cartero --config X serve`
@@ -22,6 +34,7 @@ int main(int argc, char** argv) {
     cartero::cli::add_serve_command(app, options);
     cartero::cli::add_account_commands(app, options);
     cartero::cli::add_queue_commands(app, options);
+    cartero::cli::add_sendmail_command(app, options);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -20,6 +20,7 @@
 #include "delivery/discard.hpp"
 #include "delivery/local/maildir.hpp"
 #include "net/control_socket.hpp"
+#include "net/local_submission.hpp"
 #include "net/server.hpp"
 #include "net/tls.hpp"
 #include "observe/logging.hpp"
@@ -170,8 +171,14 @@ int serve(const GlobalOptions& options) {
         outbound.reload(reloaded);
         return make_runtime(reloaded, directory_now);
     });
-    print_banner(config, server.bind(), embedded);
+    auto bound = server.bind();
+    // `cartero sendmail` submits here (net/local_submission.hpp, docs/sendmail.md).
+    const auto submit_socket = net::submit_socket_path(config.data_dir);
+    bound.push_back(server.bind_local(submit_socket));
+    print_banner(config, bound, embedded);
     server.run();
+    std::error_code socket_gone;
+    std::filesystem::remove(submit_socket, socket_gone);
 
     spdlog::info("stopping delivery and closing the spool");
     queue.stop();

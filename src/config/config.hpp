@@ -18,7 +18,10 @@
 
 namespace cartero::config {
 
-enum class ListenerRole { mx, submission, submissions };
+// `local` is the submission socket {data_dir}/submit.sock (`cartero sendmail`,
+// src/net/local_submission.hpp). It has no name in the [[listener]] table, so a
+// config file cannot put it on a network address.
+enum class ListenerRole { mx, submission, submissions, local };
 
 struct Listener {
     ListenerRole role = ListenerRole::mx;

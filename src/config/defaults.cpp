@@ -84,7 +84,11 @@ Config embedded_default(const std::filesystem::path& home) {
     return config;
 }
 
-std::string_view to_string(ListenerRole role) { return name_in(kRoleNames, role); }
+std::string_view to_string(ListenerRole role) {
+    // Not in kRoleNames on purpose: listener_role_from_string must not know it.
+    if (role == ListenerRole::local) return "local";
+    return name_in(kRoleNames, role);
+}
 
 std::optional<ListenerRole> listener_role_from_string(std::string_view name) { return value_in(kRoleNames, name); }
 

@@ -77,6 +77,17 @@ Connection::Connection(asio::ip::tcp::socket socket, config::ListenerRole role,
     session_deadline_ = Clock::now() + runtime_->config->limits.session_timeout;
 }
 
+Connection::Connection(asio::ip::tcp::socket socket, smtp::PeerInfo local_peer,
+                       std::shared_ptr<const Runtime> runtime, Services& services, std::string id)
+    : transport_(std::move(socket)),
+      role_(config::ListenerRole::local),
+      runtime_(std::move(runtime)),
+      services_(services),
+      id_(std::move(id)),
+      peer_(std::move(local_peer)) {
+    session_deadline_ = Clock::now() + runtime_->config->limits.session_timeout;
+}
+
 Connection::~Connection() { release_message(); }
 
 // Every octet held for the open message is counted in the shared budget; past
@@ -109,11 +120,17 @@ smtp::SessionSettings Connection::session_settings() const {
     settings.command_line_length = config.limits.command_line_length;
     settings.bad_commands = config.limits.bad_commands;
     settings.messages_per_session = config.limits.messages_per_session;
+    // No STARTTLS on the local socket: nothing travels a network, and the
+    // handshake would reset the identity the kernel gave (RFC 3207 4.2).
+    if (role_ == config::ListenerRole::local) settings.tls_available = false;
     return settings;
 }
 
 asio::awaitable<void> Connection::run() {
-    spdlog::info("{}: connect from [{}]:{} to {}", id_, peer_.ip, peer_.port, config::to_string(role_));
+    if (peer_.local_uid)
+        spdlog::info("{}: connect from local user {} (uid {}) to local", id_, peer_.local_user, *peer_.local_uid);
+    else
+        spdlog::info("{}: connect from [{}]:{} to {}", id_, peer_.ip, peer_.port, config::to_string(role_));
     std::optional<smtp::TlsInfo> tls;
     if (role_ == config::ListenerRole::submissions) {
         // RFC 8314 3.3: TLS from the first byte; plaintext never gets a 220.
@@ -265,6 +282,8 @@ asio::awaitable<bool> Connection::perform(smtp::ServerSession& session, smtp::Me
         session.message_failed(smtp::make_reply(451, "4.3.0", "Error: queue file write error"));
         co_return true;
     }
+    if (peer_.local_uid)  // Postfix pickup's "uid=N from=<...>": who submitted it locally
+        spdlog::info("{}: {}: uid={} user={}", id_, queue_id_, *peer_.local_uid, peer_.local_user);
     spdlog::info("{}: {}: from=<{}>, size={}, nrcpt={} (queue active)", id_, queue_id_, envelope.sender, size,
                  envelope.recipients.size());
     const std::size_t recipients = envelope.recipients.size();

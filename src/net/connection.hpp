@@ -23,6 +23,11 @@ class Connection {
 public:
     Connection(boost::asio::ip::tcp::socket socket, config::ListenerRole role,
                std::shared_ptr<const Runtime> runtime, Services& services, std::string id);
+    // Role local: a connection on the submission socket (local_submission.hpp).
+    // The socket holds the accepted Unix stream (Transport only reads, writes
+    // and shuts down the descriptor); `local_peer` carries the kernel's uid.
+    Connection(boost::asio::ip::tcp::socket socket, smtp::PeerInfo local_peer,
+               std::shared_ptr<const Runtime> runtime, Services& services, std::string id);
     ~Connection();
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;

@@ -19,6 +19,7 @@
 #include <spdlog/spdlog.h>
 
 #include "net/connection.hpp"
+#include "net/local_submission.hpp"
 #include "observe/session_id.hpp"
 
 namespace cartero::net {
@@ -74,6 +75,7 @@ struct Server::Impl {
     Reload reload;
     std::vector<std::unique_ptr<Worker>> workers;
     std::list<tcp::acceptor> acceptors;  // all on the first worker's thread
+    std::list<asio::local::stream_protocol::acceptor> local_acceptors;  // same thread
     std::size_t next_worker = 0;         // round-robin, touched only by that thread
     asio::io_context control{1};  // signals and the shutdown drain
     asio::signal_set signals{control, SIGHUP, SIGTERM, SIGINT};
@@ -86,6 +88,9 @@ struct Server::Impl {
     Worker& pick_worker();
     asio::awaitable<void> serve(Worker& worker, tcp::socket socket, config::ListenerRole role);
     asio::awaitable<void> refuse(tcp::socket socket, config::ListenerRole role, std::string text);
+    asio::awaitable<void> accept_local_loop(asio::local::stream_protocol::acceptor& acceptor);
+    asio::awaitable<void> serve_local(Worker& worker, asio::local::stream_protocol::socket socket);
+    asio::awaitable<void> host(Worker& worker, Connection& connection);
     void wait_for_signal();
     void on_reload();
     void begin_shutdown();
@@ -147,11 +152,71 @@ asio::awaitable<void> Server::Impl::serve(Worker& worker, tcp::socket socket, co
     }
     AdmissionTicket ticket(services.limiter, ip);
     Connection connection(std::move(socket), role, current, services, observe::session_id());
+    co_await host(worker, connection);
+}
+
+// Registered while it runs, so shutdown reaches it (request_shutdown).
+asio::awaitable<void> Server::Impl::host(Worker& worker, Connection& connection) {
     worker.connections.push_front(&connection);
     const auto registered = worker.connections.begin();
     if (stopping) connection.request_shutdown();
     co_await connection.run();
     worker.connections.erase(registered);
+}
+
+// The submission socket: like accept_loop, but the peer is a local uid.
+asio::awaitable<void> Server::Impl::accept_local_loop(asio::local::stream_protocol::acceptor& acceptor) {
+    for (;;) {
+        Worker& worker = pick_worker();
+        auto [ec, socket] = co_await acceptor.async_accept(worker.context, as_tuple_awaitable);
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+        if (ec) {
+            spdlog::warn("accept on the submission socket failed: {}", ec.message());
+            asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(100));
+            co_await pause.async_wait(as_tuple_awaitable);
+            continue;
+        }
+        asio::co_spawn(worker.context, serve_local(worker, std::move(socket)), [](std::exception_ptr error) {
+            if (!error) return;
+            try {
+                std::rethrow_exception(error);
+            } catch (const std::exception& e) {
+                spdlog::error("local session ended by an internal error: {}", e.what());
+            }
+        });
+    }
+}
+
+// Runs on the worker's thread. The Unix descriptor moves into a tcp::socket
+// because Transport and Connection are written for one socket type and only
+// read, write, wait and shut down: calls that do not depend on the address
+// family. The address-dependent part (who the peer is) comes from
+// SO_PEERCRED here, never from remote_endpoint().
+asio::awaitable<void> Server::Impl::serve_local(Worker& worker, asio::local::stream_protocol::socket socket) {
+    const std::shared_ptr<const Runtime> current = runtime.load();
+    const config::Limits& limits = current->config->limits;
+    std::optional<smtp::PeerInfo> peer = local_peer(socket.native_handle());
+    if (!peer) co_return;
+    error_code ec;
+    tcp::socket stream(worker.context);
+    stream.assign(tcp::v4(), socket.release(ec), ec);
+    if (ec) {
+        spdlog::warn("submission socket: cannot take over the connection: {}", ec.message());
+        co_return;
+    }
+    // limits.connections_per_ip counts per uid here: one local user cannot
+    // take every slot.
+    const std::string key = "uid:" + std::to_string(*peer->local_uid);
+    const auto admission = services.limiter.admit(key, limits.connections_per_ip, limits.connections_total);
+    if (admission != ConnectionLimiter::Admission::admitted) {
+        spdlog::warn("refused local connection from uid {}: too many connections", *peer->local_uid);
+        co_await refuse(std::move(stream), config::ListenerRole::local,
+                        "421 4.3.2 " + current->config->hostname + " Error: too many connections, try again later\r\n");
+        co_return;
+    }
+    AdmissionTicket ticket(services.limiter, key);
+    Connection connection(std::move(stream), std::move(*peer), current, services, observe::session_id());
+    co_await host(worker, connection);
 }
 
 // Too many connections: plaintext roles get a 421 (RFC 5321 3.1); on the
@@ -191,6 +256,10 @@ void Server::Impl::begin_shutdown() {
     spdlog::info("stopping: no new connections, sessions close at their next command");
     asio::post(workers.front()->context, [this] {
         for (auto& acceptor : acceptors) {
+            error_code ignored;
+            acceptor.close(ignored);
+        }
+        for (auto& acceptor : local_acceptors) {
             error_code ignored;
             acceptor.close(ignored);
         }
@@ -242,6 +311,12 @@ std::vector<BoundListener> Server::bind() {
         result.push_back({listener.role, endpoint_text(endpoint)});
     }
     return result;
+}
+
+BoundListener Server::bind_local(const std::filesystem::path& path) {
+    auto& acceptor = impl_->local_acceptors.emplace_back(bind_submit_socket(impl_->workers.front()->context, path));
+    asio::co_spawn(acceptor.get_executor(), impl_->accept_local_loop(acceptor), asio::detached);
+    return {config::ListenerRole::local, path.string()};
 }
 
 void Server::run() {

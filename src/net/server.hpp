@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -37,6 +38,10 @@ public:
 
     // Binds every configured listener. Throws std::runtime_error naming the address.
     std::vector<BoundListener> bind();
+    // Binds the local submission socket (role local, local_submission.hpp) at
+    // `path`; its connections share the I/O threads, limits and shutdown with
+    // the TCP ones. Throws std::runtime_error naming the path.
+    BoundListener bind_local(const std::filesystem::path& path);
 
     // Runs until SIGTERM/SIGINT (or stop()) and the sessions are drained.
     void run();

@@ -15,7 +15,12 @@ using smtp::Reply;
 using smtp::SessionFacts;
 using Refusal = std::optional<Reply>;
 
-bool is_submission(const SessionFacts& facts) { return facts.role != smtp::Role::mx; }
+// Role local (`cartero sendmail`) is not submission here: like Postfix's
+// sendmail/postdrop, a local user may give any envelope sender, "<>" included;
+// the Received header names the uid that submitted (smtp/received.cpp).
+bool is_submission(const SessionFacts& facts) {
+    return facts.role == smtp::Role::submission || facts.role == smtp::Role::submissions;
+}
 
 std::string bracketed(const Address& address) { return "<" + address.str() + ">"; }
 

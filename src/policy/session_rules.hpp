@@ -14,6 +14,9 @@
 //         relay_permitted          domains other than the local and [[route]] ones only for
 //                                  authenticated users or trusted peers (RFC 5321 3.9 / 7.1:
 //                                  no open relay)
+// Role local (the submission socket of `cartero sendmail`) skips the two MAIL
+// checks: local users may use any sender, as with Postfix's sendmail; they relay
+// because the session counts them as authenticated (smtp/session.hpp PeerInfo).
 // A [[route]] domain is accepted from anyone like a local domain but has no
 // user check (Postfix relay_domains): its transport decides what happens.
 // Local and routed domains live in the Directory, so a reload swaps users,

@@ -59,7 +59,22 @@ std::string rfc5322_date(std::time_t when) {
     return buffer;
 }
 
+// A local submission (role local) has no client host to name; like Postfix's
+// "(Postfix, from userid 1000)" the By-domain comment names who submitted it:
+// "Received: by HOST (cartero, from local user ana uid 1000) id QID; DATE".
+std::vector<std::string> local_clauses(const Trace& trace, const ReceivedOptions& options) {
+    std::vector<std::string> out{"Received:", "by " + sanitized(options.by_hostname),
+                                 "(cartero,", "from", "local", "user", sanitized(trace.peer.local_user),
+                                 "uid " + std::to_string(*trace.peer.local_uid) + ")",
+                                 "id " + sanitized(options.queue_id)};
+    if (!options.for_recipient.empty()) out.push_back("for <" + std::string(options.for_recipient) + ">");
+    out.back() += ";";
+    out.push_back(rfc5322_date(options.when));
+    return out;
+}
+
 std::vector<std::string> clauses(const Trace& trace, const ReceivedOptions& options) {
+    if (trace.peer.local_uid) return local_clauses(trace, options);
     std::vector<std::string> out{"Received:", "from " + sanitized(trace.helo),
                                  "(" + address_literal(trace.peer.ip) + ")"};
     if (options.include_auth_user && !trace.auth_user.empty()) {

@@ -21,7 +21,10 @@ namespace cartero::smtp {
 SessionCore::SessionCore(SessionSettings settings_, PeerInfo peer_, const SessionPolicy& policy_,
                           std::optional<TlsInfo> already_tls, SessionObserver* observer_)
     : settings(std::move(settings_)), peer(std::move(peer_)), policy(policy_), observer(observer_),
-      tls(std::move(already_tls)) {}
+      tls(std::move(already_tls)) {
+    // The local submission socket: the kernel vouches for the user (see PeerInfo).
+    if (settings.role == Role::local) auth_user = peer.local_user;
+}
 
 // --- the action loop ---------------------------------------------------------
 

@@ -46,6 +46,12 @@ struct PeerInfo {
     std::string ip;          // textual, "127.0.0.1" or "::1"
     std::uint16_t port = 0;
     bool trusted = false;    // inside trusted_networks: may relay without AUTH
+    // Role local only (the submission socket): who connected, as the kernel
+    // says (SO_PEERCRED), never as the client claims. The session treats
+    // local_user as authenticated: RFC 6409 submission by a local login.
+    // (`= {}`: braced PeerInfo{ip, port, trusted} stays free of -Wmissing-field-initializers.)
+    std::optional<std::uint32_t> local_uid = {};
+    std::string local_user = {};  // login name of local_uid, or the number when it has none
 };
 
 struct TlsInfo {
