@@ -387,6 +387,8 @@ std::vector<DeliveryOutcome> SmtpConnection::send(const Transaction& transaction
     return outcomes;
 }
 
+const std::optional<smtp::ClientFailure>& SmtpConnection::failure() const { return impl_->session.failure(); }
+
 bool SmtpConnection::reusable() const { return impl_->open && impl_->session.reusable(); }
 
 void SmtpConnection::quit() {

@@ -130,6 +130,8 @@ public:
     std::vector<DeliveryOutcome> send(const Transaction& transaction);
     bool reusable() const;
     void quit();
+    // Why the last transaction or the session failed, if it did.
+    const std::optional<smtp::ClientFailure>& failure() const;
 
     const TlsReport& tls() const;
     const smtp::Extensions& extensions() const;

@@ -118,6 +118,24 @@ std::string testing_complaints(const PeerPlan& plan, const SmtpConnection& conne
     return out;
 }
 
+// A cached connection the server closed while it was idle fails the next
+// transaction before any of the message was sent: that is no reason to defer,
+// so a fresh connection is tried. Anything later (the body sent, the reply to
+// its end lost) is not retried here: the server may have taken the message,
+// and sending it again would deliver it twice (RFC 5321 6.1 asks to avoid that).
+bool closed_before_the_message(const SmtpConnection& connection) {
+    const auto& failure = connection.failure();
+    if (!failure) return false;
+    using Kind = smtp::ClientFailureKind;
+    using Phase = smtp::ClientPhase;
+    const bool lost = failure->kind == Kind::connection_lost || failure->kind == Kind::timed_out ||
+                      failure->kind == Kind::service_closing;
+    const bool before_data = failure->phase == Phase::rset || failure->phase == Phase::mail ||
+                             failure->phase == Phase::rcpt || failure->phase == Phase::data_initiation ||
+                             failure->phase == Phase::idle;
+    return lost && before_data;
+}
+
 }  // namespace
 
 ConnectionOptions connection_options(const config::Config& config, const NextHop& hop) {
@@ -194,11 +212,7 @@ std::vector<DeliveryOutcome> SmtpCourier::deliver(const spool::QueuedMessage& me
     std::unique_ptr<SmtpConnection> connection = take_idle(idle_key);
     if (connection) {
         outcomes = connection->send(transaction);
-        // A cached connection the server has meanwhile closed fails everything
-        // temporarily: that is no reason to defer, so try a fresh one.
-        if (std::all_of(outcomes.begin(), outcomes.end(),
-                        [](const DeliveryOutcome& o) { return o.status == DeliveryStatus::temporary; }))
-            connection.reset();
+        if (closed_before_the_message(*connection)) connection.reset();
     }
     if (!connection) {
         Connected connected = connect(*config, hop, domain, message.id, sts);
@@ -300,7 +314,9 @@ void SmtpCourier::close_idle(bool all) {
             }
         }
     }
-    for (auto& connection : expired) connection->quit();  // outside the lock: QUIT waits for a reply
+    // Closed without QUIT: a QUIT waits up to delivery.command_timeout for its reply,
+    // and a stalling server would hold this worker (and its slot) that long.
+    expired.clear();
 }
 
 Transaction SmtpCourier::transaction_for(const spool::QueuedMessage& message,
