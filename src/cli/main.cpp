@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/account_commands.hpp"
+#include "cli/dkim_commands.hpp"
 #include "cli/options.hpp"
 #include "cli/queue_commands.hpp"
 #include "cli/sendmail_command.hpp"
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
     cartero::cli::add_account_commands(app, options);
     cartero::cli::add_queue_commands(app, options);
     cartero::cli::add_sendmail_command(app, options);
+    cartero::cli::add_dkim_commands(app, options);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -29,7 +29,7 @@ std::shared_ptr<const dkim::Signer> load_signer(const config::Config& config) {
     dkim::LoadedSigner loaded = dkim::load_signer(config);
     if (!loaded.problems.empty()) {
         const auto& problem = loaded.problems.front();
-        throw config::ConfigError(problem.file.string() + ": dkim: " + problem.message);
+        throw config::ConfigError("dkim: " + problem.message);
     }
     for (const auto& key : loaded.signer.keys())
         spdlog::info("DKIM key for {} (selector {}) loaded", key.domain, key.selector);
