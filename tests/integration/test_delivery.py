@@ -240,7 +240,7 @@ class DeliveryTest(unittest.TestCase):
 
     def test_authenticated_remote_recipient_stays_queued(self):
         t = tok()
-        remote = "friend@remote.invalid"
+        remote = "friend@remote.test"
         msg = h.make_message(sender=ALICE, rcpt=remote, token=t)
         qid = self._smtplib_send("submission", (ALICE, ALICE_PW), ALICE, remote, msg)
         self.assertTrue(qid)

@@ -111,10 +111,10 @@ class TrustedNetworkTest(unittest.TestCase):
                 c.reply()
                 c.ehlo()
                 self.assertEqual(c.cmd("MAIL FROM:<app@example.test>").code, 250)
-                r = c.cmd("RCPT TO:<friend@remote.invalid>")
+                r = c.cmd("RCPT TO:<friend@remote.test>")
                 self.assertEqual((r.code, r.enhanced), (250, "2.1.5"), r)
                 self.assertEqual(c.cmd("DATA").code, 354)
-                c.send(h.make_message(rcpt="friend@remote.invalid", token=token) + b".\r\n")
+                c.send(h.make_message(rcpt="friend@remote.test", token=token) + b".\r\n")
                 r = c.reply(15)
                 self.assertEqual((r.code, r.enhanced), (250, "2.0.0"), r)
                 c.cmd("QUIT")
@@ -133,7 +133,7 @@ class TrustedNetworkTest(unittest.TestCase):
                 c.reply()
                 c.ehlo()
                 self.assertEqual(c.cmd("MAIL FROM:<app@example.test>").code, 250)
-                r = c.cmd("RCPT TO:<friend@remote.invalid>")
+                r = c.cmd("RCPT TO:<friend@remote.test>")
                 self.assertEqual((r.code, r.enhanced), (554, "5.7.1"), r)
 
 
