@@ -18,6 +18,7 @@
 #include "cli/bouncer.hpp"
 #include "cli/outbound.hpp"
 #include "delivery/discard.hpp"
+#include "delivery/local/local_courier.hpp"
 #include "delivery/local/maildir.hpp"
 #include "net/control_socket.hpp"
 #include "net/local_submission.hpp"
@@ -151,10 +152,11 @@ int serve(const GlobalOptions& options) {
     delivery::MaildirCourier courier(config::maildir_root(config), [&config](std::string_view localpart, std::string_view domain) {
         return config::maildir_for(config, localpart, domain);
     }, config.hostname);
+    delivery::LocalCourier local(config, courier);  // Maildir, or LMTP per domain ([[lmtp]], delivery.lmtp)
     delivery::DiscardCourier discard;
     Outbound outbound(config);
     Bouncer bouncer(config, *spool);
-    scheduler::DeliveryQueue queue(*spool, directory_now, {courier, discard, outbound.courier()}, config,
+    scheduler::DeliveryQueue queue(*spool, directory_now, {local, discard, outbound.courier()}, config,
                                    bouncer.notifier());
     bouncer.attach(queue);
     auto recovered = spool->recover();
@@ -169,6 +171,7 @@ int serve(const GlobalOptions& options) {
         const config::Config reloaded = load_config(options);
         directory.use_domains(reloaded.local_domains, reloaded.routes);
         outbound.reload(reloaded);
+        local.update(reloaded);
         return make_runtime(reloaded, directory_now);
     });
     auto bound = server.bind();

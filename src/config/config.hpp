@@ -90,8 +90,16 @@ struct Destination {
     std::optional<TlsPolicy> tls;  // destination.tls; unset = delivery.tls
 };
 
+// [[lmtp]]: the mailboxes of one local domain live in an LMTP server (Dovecot)
+// instead of cartero's Maildirs (docs/delivery.md, "LMTP to Dovecot").
+struct LmtpServer {
+    std::string domain;   // lmtp.domain, lower case, unique, in local_domains
+    std::string address;  // lmtp.address: "unix:/run/dovecot/lmtp" or "HOST:PORT" (IP host)
+};
+
 struct Delivery {
     std::string maildir = "{data_dir}/mail/{domain}/{localpart}";  // delivery.maildir template
+    std::string lmtp;                                   // delivery.lmtp: LMTP server of every local domain; "" = Maildir
     std::chrono::seconds retry_initial{60};             // delivery.retry_initial
     std::chrono::seconds retry_max{3600};               // delivery.retry_max (backoff cap)
     std::chrono::seconds queue_lifetime{5 * 24 * 3600}; // delivery.queue_lifetime
@@ -153,6 +161,7 @@ struct Config {
     std::vector<Route> routes;  // [[route]] tables in file order
     std::vector<Relay> relays;  // [[relay]] tables in file order
     std::vector<Destination> destinations;  // [[destination]] tables in file order
+    std::vector<LmtpServer> lmtp_servers;   // [[lmtp]] tables in file order
     Tls tls;
     Limits limits;
     Delivery delivery;
@@ -206,5 +215,8 @@ std::string_view to_string(RelayTls);
 std::optional<RelayTls> relay_tls_from_string(std::string_view);  // "starttls", "implicit", "none"
 // The [[relay]] of that name, or nullptr.
 const Relay* find_relay(const Config&, std::string_view name);
+// Where the mailboxes of a local domain are: the address of its [[lmtp]], else
+// delivery.lmtp; "" = cartero's own Maildirs (delivery.maildir).
+const std::string& lmtp_address_for(const Config&, std::string_view domain);
 
 }  // namespace cartero::config

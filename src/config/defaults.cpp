@@ -112,6 +112,15 @@ std::string_view to_string(RelayTls tls) { return name_in(kRelayTlsNames, tls); 
 
 std::optional<RelayTls> relay_tls_from_string(std::string_view name) { return value_in(kRelayTlsNames, name); }
 
+const std::string& lmtp_address_for(const Config& config, std::string_view domain) {
+    for (const LmtpServer& server : config.lmtp_servers) {
+        if (server.domain == domain) {
+            return server.address;
+        }
+    }
+    return config.delivery.lmtp;
+}
+
 const Relay* find_relay(const Config& config, std::string_view name) {
     for (const Relay& relay : config.relays) {
         if (relay.name == name) {

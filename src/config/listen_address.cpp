@@ -100,6 +100,29 @@ bool is_ip_address(std::string_view host) {
     return canonical_ip(AF_INET, host) || canonical_ip(AF_INET6, host);
 }
 
+LmtpAddress parse_lmtp_address(std::string_view text) {
+    constexpr std::string_view kUnix = "unix:";
+    constexpr std::string_view kHow = "write \"unix:/run/dovecot/lmtp\" or HOST:PORT with an IP address, e.g. "
+                                      "\"127.0.0.1:24\"";
+    if (text.starts_with(kUnix)) {
+        const std::string_view path = text.substr(kUnix.size());
+        if (!path.starts_with('/') || path.find('\0') != std::string_view::npos) {
+            throw InvalidValue("\"" + std::string(text) + "\": the socket path must be absolute", std::string(kHow));
+        }
+        return {std::string(path), {}, 0};
+    }
+    ListenAddress address;
+    try {
+        address = parse_listen_address(text);
+    } catch (const InvalidValue& invalid) {
+        throw InvalidValue(invalid.what(), std::string(kHow));
+    }
+    if (address.port == 0) {
+        throw InvalidValue("\"" + std::string(text) + "\": port 0 is not a server's port", std::string(kHow));
+    }
+    return {{}, address.host, address.port};
+}
+
 bool is_loopback_host(std::string_view host) {
     return host == "localhost" || host == "::1" || (canonical_ip(AF_INET, host) && host.starts_with("127."));
 }

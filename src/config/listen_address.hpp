@@ -31,4 +31,18 @@ bool is_ip_address(std::string_view host);
 // True for 127.0.0.0/8, ::1 and "localhost": where plaintext cannot be overheard.
 bool is_loopback_host(std::string_view host);
 
+// An LMTP server's address (lmtp.address, delivery.lmtp): "unix:/absolute/path"
+// for a Unix socket (Dovecot's /run/dovecot/lmtp), or "HOST:PORT" as for a
+// listener (IP literal, IPv6 in brackets) with a port other than 0. LMTP has no
+// MX lookup and must not be sent to whatever a name resolves to today (RFC
+// 2033 1: LMTP is for a local mail store, never the Internet).
+struct LmtpAddress {
+    std::string unix_socket;  // non-empty: connect here
+    std::string host;         // otherwise: IP literal without brackets
+    std::uint16_t port = 0;
+};
+
+// Throws InvalidValue saying what is wrong and how to write it.
+LmtpAddress parse_lmtp_address(std::string_view text);
+
 }  // namespace cartero::config

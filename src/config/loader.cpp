@@ -132,7 +132,7 @@ constexpr Ordering kOrderings[] = {
 };
 
 // The scopes written as arrays of tables, one entry per [[name]].
-constexpr Scope kEntryScopes[] = {Scope::listener, Scope::route, Scope::relay, Scope::destination};
+constexpr Scope kEntryScopes[] = {Scope::listener, Scope::route, Scope::relay, Scope::destination, Scope::lmtp};
 
 bool needs_tls(ListenerRole role) {
     // submissions is TLS from the first octet (RFC 8314 3.3); submission must
@@ -181,6 +181,7 @@ public:
         check_routes_are_not_local();
         check_relays();
         check_destinations();
+        check_lmtp_domains_are_local();
     }
 
 private:
@@ -229,6 +230,7 @@ private:
         case Scope::route: config_.routes.emplace_back(); return;
         case Scope::relay: config_.relays.emplace_back(); return;
         case Scope::destination: config_.destinations.emplace_back(); return;
+        case Scope::lmtp: config_.lmtp_servers.emplace_back(); return;
         case Scope::global: return;
         }
     }
@@ -462,6 +464,22 @@ private:
             if (!destination.relay.empty() && destination.tls) {
                 fail(line, "destination.tls", "a destination sent through a relay uses the relay's tls",
                      "remove tls here, or remove relay to deliver to the MX hosts with this policy");
+            }
+        }
+    }
+
+    // [[lmtp]] says where a local domain's mailboxes are; for any other domain
+    // it would never be used, and a typo there would quietly leave the mail in
+    // Maildirs nobody reads.
+    void check_lmtp_domains_are_local() const {
+        const auto& locals = config_.local_domains;
+        for (std::size_t index = 0; index < config_.lmtp_servers.size(); ++index) {
+            const std::string& domain = config_.lmtp_servers[index].domain;
+            if (std::find(locals.begin(), locals.end(), domain) == locals.end()) {
+                const std::string source = lines_.contains("local_domains") ? "" : " (by default only localhost)";
+                fail(entry_lines_.at(Scope::lmtp)[index], "lmtp.domain",
+                     "\"" + domain + "\" is not in local_domains" + source + ", so no mail for it is delivered here",
+                     "add it to local_domains, or remove this [[lmtp]]");
             }
         }
     }

@@ -284,6 +284,31 @@ void store_destination_tls(Config& config, const Value& value) {
     config.destinations.back().tls = checked_tls_policy(std::get<std::string>(value));
 }
 
+void store_lmtp_domain(Config& config, const Value& value) {
+    const std::string domain = checked_domain(std::get<std::string>(value));
+    for (std::size_t index = 0; index + 1 < config.lmtp_servers.size(); ++index) {
+        if (config.lmtp_servers[index].domain == domain) {
+            throw InvalidValue("\"" + domain + "\" already has an [[lmtp]] (#" + std::to_string(index + 1) + ")",
+                               "give each domain one [[lmtp]]");
+        }
+    }
+    config.lmtp_servers.back().domain = domain;
+}
+
+void store_lmtp_address(Config& config, const Value& value) {
+    const auto& text = std::get<std::string>(value);
+    parse_lmtp_address(text);  // validation only; delivery/ parses it again to connect
+    config.lmtp_servers.back().address = text;
+}
+
+void store_delivery_lmtp(Config& config, const Value& value) {
+    const auto& text = std::get<std::string>(value);
+    if (!text.empty()) {
+        parse_lmtp_address(text);
+    }
+    config.delivery.lmtp = text;
+}
+
 // ---- the table -------------------------------------------------------------
 
 constexpr std::int64_t kKiB = 1024;
@@ -360,6 +385,15 @@ constexpr KeySpec kSchema[] = {
      "TLS policy to this domain's MX hosts, overriding delivery.tls: none, may or must.",
      store_destination_tls, no_default, true},
 
+    // [[lmtp]]: one table per local domain whose mailboxes are in an LMTP server.
+    {"lmtp.domain", Kind::text, Scope::lmtp, kNoBounds,
+     "Local domain (one of local_domains) whose mailboxes are in this LMTP server instead of Maildirs.",
+     store_lmtp_domain, no_default},
+    {"lmtp.address", Kind::text, Scope::lmtp, kNoBounds,
+     "The LMTP server: \"unix:/run/dovecot/lmtp\" (a Unix socket, absolute path) or \"HOST:PORT\" with an IP "
+     "address.",
+     store_lmtp_address, no_default},
+
     // [tls]
     {"tls.cert", Kind::path, Scope::global, kNoBounds,
      "PEM certificate chain; required by submission and submissions listeners, offered via "
@@ -372,6 +406,10 @@ constexpr KeySpec kSchema[] = {
     {"delivery.maildir", Kind::text, Scope::global, kNoBounds,
      "Maildir of a local recipient: a template with {data_dir}, {domain} and {localpart}.",
      store_maildir, load_field<&Config::delivery, &Delivery::maildir>},
+    {"delivery.lmtp", Kind::text, Scope::global, kNoBounds,
+     "LMTP server of every local domain without its own [[lmtp]]: \"unix:/run/dovecot/lmtp\" or \"HOST:PORT\"; "
+     "empty: deliver into delivery.maildir.",
+     store_delivery_lmtp, load_field<&Config::delivery, &Delivery::lmtp>},
     {"delivery.retry_initial", Kind::duration, Scope::global, {ms(1s), ms(24h)},
      "Wait before the first retry of a temporarily failed delivery; doubles per attempt.",
      store_field<&Config::delivery, &Delivery::retry_initial>,

@@ -32,10 +32,10 @@ enum class Kind {
 };
 
 // Which table a key lives in: the top-level tables, or each entry of an array
-// of tables ([[listener]], [[route]], [[relay]], [[destination]]). Entry keys
-// have no default: every entry must set all the keys of its scope that are not
-// marked optional.
-enum class Scope { global, listener, route, relay, destination };
+// of tables ([[listener]], [[route]], [[relay]], [[destination]], [[lmtp]]).
+// Entry keys have no default: every entry must set all the keys of its scope
+// that are not marked optional.
+enum class Scope { global, listener, route, relay, destination, lmtp };
 
 // A value after TOML type checking: text and path -> string, text_list -> vector,
 // flag -> bool, count and size -> int64 (units, octets), duration -> milliseconds.

@@ -377,6 +377,59 @@ TEST(LoadFile, ErrorsNameFileLineAndKey) {
     }
 }
 
+TEST(LoadFile, LmtpServersPerDomainAndDefault) {
+    TempDir dir;
+    const Config got = load_text(dir, R"(
+local_domains = ["example.org", "example.net", "example.com"]
+[delivery]
+lmtp = "127.0.0.1:24"
+[[lmtp]]
+domain = "Example.ORG"
+address = "unix:/run/dovecot/lmtp"
+[[lmtp]]
+domain = "example.net"
+address = "[::1]:2424"
+)");
+    ASSERT_EQ(got.lmtp_servers.size(), 2u);
+    EXPECT_EQ(got.lmtp_servers[0].domain, "example.org");
+    EXPECT_EQ(got.lmtp_servers[0].address, "unix:/run/dovecot/lmtp");
+    EXPECT_EQ(got.delivery.lmtp, "127.0.0.1:24");
+    EXPECT_EQ(lmtp_address_for(got, "example.org"), "unix:/run/dovecot/lmtp");
+    EXPECT_EQ(lmtp_address_for(got, "example.net"), "[::1]:2424");
+    EXPECT_EQ(lmtp_address_for(got, "example.com"), "127.0.0.1:24") << "no [[lmtp]]: delivery.lmtp";
+
+    const Config plain = load_text(dir, "local_domains = [\"example.org\"]\n");
+    EXPECT_TRUE(plain.lmtp_servers.empty());
+    EXPECT_EQ(lmtp_address_for(plain, "example.org"), "") << "by default: Maildir";
+}
+
+TEST(LoadFile, LmtpErrorsNameFileLineAndKey) {
+    const ErrorCase cases[] = {
+        {"local_domains = [\"example.org\"]\n[[lmtp]]\ndomain = \"example.com\"\naddress = \"unix:/run/lmtp\"", 2,
+         "lmtp.domain", "\"example.com\" is not in local_domains, so no mail for it is delivered here"},
+        {"[[lmtp]]\ndomain = \"example.com\"\naddress = \"unix:/run/lmtp\"", 1, "lmtp.domain",
+         "is not in local_domains (by default only localhost)"},
+        {"[[lmtp]]\ndomain = \"localhost\"", 1, "lmtp.address", "missing in this [[lmtp]]"},
+        {"[[lmtp]]\naddress = \"unix:/run/lmtp\"", 1, "lmtp.domain", "missing in this [[lmtp]]"},
+        {"[[lmtp]]\ndomain = \"localhost\"\naddress = \"unix:run/lmtp\"", 3, "lmtp.address",
+         "the socket path must be absolute"},
+        {"[[lmtp]]\ndomain = \"localhost\"\naddress = \"dovecot.example:24\"", 3, "lmtp.address",
+         "is not an IP address (write \"unix:/run/dovecot/lmtp\" or HOST:PORT"},
+        {"[[lmtp]]\ndomain = \"localhost\"\naddress = \"127.0.0.1:0\"", 3, "lmtp.address", "port 0"},
+        {"[[lmtp]]\ndomain = \"localhost\"\naddress = \"/run/lmtp\"", 3, "lmtp.address", "missing \":PORT\""},
+        {"[[lmtp]]\ndomain = \"localhost\"\naddress = \"unix:/a\"\n[[lmtp]]\ndomain = \"LocalHost\"\n"
+         "address = \"unix:/b\"",
+         5, "lmtp.domain", "\"localhost\" already has an [[lmtp]] (#1)"},
+        {"[[lmtp]]\ndomain = \"localhost\"\naddress = \"unix:/a\"\nport = 24", 4, "lmtp.port", "unknown key"},
+        {"[lmtp]\ndomain = \"localhost\"", 1, "lmtp", "write one [[lmtp]] table (two brackets) per lmtp"},
+        {"[delivery]\nlmtp = \"localhost:24\"", 2, "delivery.lmtp", "is not an IP address"},
+        {"[delivery]\nlmtp = \"unix:\"", 2, "delivery.lmtp", "must be absolute"},
+    };
+    for (const ErrorCase& c : cases) {
+        expect_error(c);
+    }
+}
+
 TEST(LoadFile, RoutesInFileOrderLowerCased) {
     TempDir dir;
     const Config got = load_text(dir, "local_domains = [\"example.org\"]\n"
