@@ -48,8 +48,10 @@ bounce::RecipientStatus status_of(const scheduler::RecipientNotice& notice, std:
     status.remote_mta = host_name(outcome.remote_host);
     // The server's own words when one answered; ours otherwise (DNS, connection, expiry).
     const bool remote_reply = !outcome.remote_host.empty() && outcome.reply.code != 0;
-    if (remote_reply) status.diagnostic = reply_text(outcome.reply);
-    status.reason = outcome.detail;
+    // A hostile server may answer with 100 lines of 2 KB; the DSN carries the
+    // first spool::max_error_text octets of it, as the queue's records do.
+    if (remote_reply) status.diagnostic = reply_text(outcome.reply).substr(0, spool::max_error_text);
+    status.reason = outcome.detail.substr(0, spool::max_error_text);
     status.last_attempt = now;
     if (notice.action == Action::delayed) status.retry_until = retry_until;
     return status;

@@ -26,11 +26,13 @@ Transport::Transport(asio::ip::tcp::socket socket)
 void Transport::arm(Clock::time_point deadline) {
     timed_out_ = false;
     timer_.expires_at(deadline);
-    timer_.async_wait([this](error_code ec) {
-        if (ec) return;  // cancelled: the operation finished first
-        timed_out_ = true;
+    timer_.async_wait([alive = std::weak_ptr<Transport*>(alive_)](error_code ec) {
+        const auto self = alive.lock();
+        if (ec || !self) return;  // cancelled (the operation finished first), or the transport is gone
+        Transport& transport = **self;
+        transport.timed_out_ = true;
         error_code ignored;
-        socket_.cancel(ignored);
+        if (transport.socket_.is_open()) transport.socket_.cancel(ignored);
     });
 }
 

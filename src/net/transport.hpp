@@ -73,6 +73,10 @@ private:
     // their own (OpenSSL's buffers dwarf it anyway).
     std::unique_ptr<std::array<char, 4096>> tls_input_;
     bool timed_out_ = false;
+    // A deadline that expired just as the connection ended has its handler
+    // already queued: destroying the timer cannot cancel it any more, so the
+    // handler checks that this transport still exists before touching it.
+    std::shared_ptr<Transport*> alive_ = std::make_shared<Transport*>(this);
 };
 
 }  // namespace cartero::net

@@ -546,7 +546,7 @@ class Server:
             # Tests never ask the machine's resolver: by default a loopback port where
             # nothing answers, so remote recipients are deferred (DNS failure) and stay
             # queued. Tests of remote delivery point this at tests/support/dns_server.py.
-            "dns": {"resolver": f"127.0.0.1:{free_port()}", "timeout": "2s"},
+            "dns": {"resolver": "127.0.0.1:9", "timeout": "2s"},
             "log": {"level": "info"},
             "listener": [{"role": r, "address": f"127.0.0.1:{p}"} for r, p in self.ports.items()],
         }

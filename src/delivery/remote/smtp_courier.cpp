@@ -136,6 +136,11 @@ bool closed_before_the_message(const SmtpConnection& connection) {
     return lost && before_data;
 }
 
+bool tls_failed_opportunistically(const OpenResult& opened, const ConnectionOptions& options) {
+    return !opened.connection && options.tls == TlsMode::opportunistic && opened.session_failure &&
+           opened.session_failure->kind == smtp::ClientFailureKind::tls_failed;
+}
+
 }  // namespace
 
 ConnectionOptions connection_options(const config::Config& config, const NextHop& hop) {
@@ -267,6 +272,16 @@ SmtpCourier::Connected SmtpCourier::connect(const config::Config& config, const 
             continue;
         }
         OpenResult opened = SmtpConnection::open(peer, plan.options);
+        if (tls_failed_opportunistically(opened, plan.options)) {
+            // RFC 7435: opportunistic TLS must not make delivery worse than plaintext.
+            // A server whose handshake fails (old TLS versions only, a broken setup)
+            // gets the mail without TLS, as with Postfix's smtp_tls_security_level = may.
+            spdlog::info("{}: TLS to {} failed ({}); trying again without TLS", queue_id, display(peer),
+                         opened.failure.detail);
+            ConnectionOptions plaintext = plan.options;
+            plaintext.tls = TlsMode::none;
+            opened = SmtpConnection::open(peer, plaintext);
+        }
         if (opened.connection) {
             if (sts.policy && sts.policy->mode == mta_sts::Mode::testing && plan.options.tlsa.empty()) {
                 if (const std::string c = testing_complaints(plan, *opened.connection, peer.host); !c.empty())
