@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "smtp/ascii.hpp"
+#include "smtp/dsn_params.hpp"
 
 namespace cartero::smtp {
 namespace {
@@ -35,27 +36,11 @@ std::string orcpt_value(std::string_view orcpt) {
     const bool atom = !type.empty() && std::all_of(type.begin(), type.end(), [](char c) {
         return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
     });
-    if (!atom) return "rfc822;" + xtext(orcpt);
-    return std::string(orcpt.substr(0, semicolon + 1)) + xtext(orcpt.substr(semicolon + 1));
+    if (!atom) return "rfc822;" + xtext_encode(orcpt);
+    return std::string(orcpt.substr(0, semicolon + 1)) + xtext_encode(orcpt.substr(semicolon + 1));
 }
 
 }  // namespace
-
-std::string xtext(std::string_view value) {
-    static constexpr char hex[] = "0123456789ABCDEF";
-    std::string out;
-    for (const char c : value) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u < 33 || u > 126 || c == '+' || c == '=') {
-            out += '+';
-            out += hex[u >> 4];
-            out += hex[u & 0xf];
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
 
 bool needs_smtputf8(const ClientMessage& message) {
     return message.smtputf8 || !ascii(message.sender) ||
@@ -102,7 +87,7 @@ std::string mail_command(const ClientMessage& message, const Extensions& ext) {
     if (ext.dsn) {
         const std::string ret = upper_ascii(message.ret);
         if (ret == "FULL" || ret == "HDRS") line += " RET=" + ret;
-        if (!message.envid.empty()) line += " ENVID=" + xtext(message.envid);
+        if (!message.envid.empty()) line += " ENVID=" + xtext_encode(message.envid);
     }
     return line + "\r\n";
 }

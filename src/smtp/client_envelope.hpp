@@ -9,7 +9,7 @@
 //
 // RFC 5321 4.1.1.2-3 (MAIL, RCPT); 1870 (SIZE=); 6152 (BODY=8BITMIME); 6531 3.4
 // (SMTPUTF8 parameter) and 3.5 (no SMTPUTF8 at the server: do not send); 3461 4
-// (RET, ENVID, NOTIFY, ORCPT; xtext encoding of ENVID and ORCPT, 4 "xtext").
+// (RET, ENVID, NOTIFY, ORCPT; ENVID and ORCPT xtext-encoded by smtp/dsn_params.hpp).
 #pragma once
 
 #include <cstdint>
@@ -36,13 +36,9 @@ struct ClientMessage {
     std::string ret;                       // "FULL", "HDRS" or empty
     std::string envid;                     // decoded; xtext-encoded on the wire
     std::shared_ptr<const std::string> data;  // the message as queued (header + body)
-    bool eight_bit = false;                // BODY=8BITMIME was given, or the body has 8-bit octets
+    bool eight_bit = false;                // the submitter gave BODY=8BITMIME (the content is not scanned)
     bool smtputf8 = false;                 // the envelope or header needs SMTPUTF8
 };
-
-// RFC 3461 4: xtext = *( xchar / "+" 2HEXCHAR ); '+', '=' and octets outside
-// 33..126 are written as "+XX".
-std::string xtext(std::string_view value);
 
 // A message-wide reason not to send at all, as a permanent reply made up by the
 // client: too big for the peer's SIZE (552 5.3.4), needs SMTPUTF8 (553 5.6.7) or

@@ -163,20 +163,8 @@ def cartero(dovecot: Dovecot) -> h.Server:
 
 
 def submit(srv: h.Server, rcpts: list[str], msg: bytes) -> str:
-    with srv.smtp("submission", login=CAROL) as s:
-        code, text = h.send_with_smtplib(s, CAROL[0], rcpts, msg)
-    assert code == 250, (code, text)
-    return h.queue_id(text)
+    return srv.submit(CAROL, rcpts, msg)
 
-
-def wait_log(srv: h.Server, pattern: str, timeout: float = 20.0) -> re.Match:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        m = re.search(pattern, srv.log_text())
-        if m:
-            return m
-        time.sleep(0.05)
-    raise AssertionError(f"no log line matching {pattern!r} within {timeout}s\n{srv.log_tail(40)}")
 
 
 DOVECOT_TRACE = re.compile(rb"\A(?:(?:Return-Path|Delivered-To): [^\n]*\n"
@@ -213,14 +201,14 @@ class LmtpToDovecotTest(unittest.TestCase):
             self.assertIn(f"Return-Path: <{CAROL[0]}>\n".encode(), trace, "Dovecot took it from MAIL FROM")
             self.assertEqual(trace.count(b"Return-Path:"), 1, "exactly one Return-Path: cartero added none")
             self.assertNotIn(b"Delivered-To: " + CAROL[0].encode(), trace)
-            wait_log(srv, rf"{qid}: to=<{re.escape(BOB)}>, relay=local, .*status=sent \(.*{re.escape(str(dovecot.socket))}")
+            srv.wait_log(rf"{qid}: to=<{re.escape(BOB)}>, relay=local, .*status=sent \(.*{re.escape(str(dovecot.socket))}")
             self.assertRegex(dovecot.log_text(), r"lmtp\(bob@example\.test\).*saved mail to INBOX")
 
     def test_user_unknown_to_dovecot_bounces_to_the_sender(self):
         with Dovecot() as dovecot, cartero(dovecot.start()) as srv:
             msg = h.make_message(subject="to nobody there", sender=CAROL[0], rcpt=DAVE)
             qid = submit(srv, [DAVE], msg)
-            wait_log(srv, rf"{qid}: to=<{re.escape(DAVE)}>, relay=local, .*status=bounced \(.*550 5\.1\.1")
+            srv.wait_log(rf"{qid}: to=<{re.escape(DAVE)}>, relay=local, .*status=bounced \(.*550 5\.1\.1")
             bounce = srv.wait_for_delivery(CAROL[0], 1)[0]
             self.assertIn(b"Return-Path: <>", bounce.raw, "a DSN comes from the null sender")
             self.assertIn(b"Status: 5.1.1", bounce.raw)
@@ -231,17 +219,17 @@ class LmtpToDovecotTest(unittest.TestCase):
         with Dovecot() as dovecot, cartero(dovecot) as srv:   # Dovecot not started yet
             msg = h.make_message(subject="wait for me", sender=CAROL[0], rcpt=BOB)
             qid = submit(srv, [BOB], msg)
-            wait_log(srv, rf"{qid}: to=<{re.escape(BOB)}>, relay=local, .*status=deferred \(.*"
+            srv.wait_log(rf"{qid}: to=<{re.escape(BOB)}>, relay=local, .*status=deferred \(.*"
                           rf"{re.escape(str(dovecot.socket))}")
             self.assertEqual(srv.maildir_messages(CAROL[0]), [], "a deferral is not a bounce")
             dovecot.start()
             stored = dovecot.wait_for(BOB, 1, timeout=30)
             self.assertTrue(dovecot_trace(stored[0])[1].endswith(msg.replace(b"\r\n", b"\n")))
-            wait_log(srv, rf"{qid}: to=<{re.escape(BOB)}>, relay=local, .*status=sent")
+            srv.wait_log(rf"{qid}: to=<{re.escape(BOB)}>, relay=local, .*status=sent")
             # Stopped again: the kept connection is gone, the next copy waits in the queue.
             dovecot.stop()
             qid2 = submit(srv, [BOB], h.make_message(subject="second", sender=CAROL[0], rcpt=BOB))
-            wait_log(srv, rf"{qid2}: to=<{re.escape(BOB)}>, relay=local, .*status=deferred")
+            srv.wait_log(rf"{qid2}: to=<{re.escape(BOB)}>, relay=local, .*status=deferred")
             dovecot.start()
             self.assertEqual(len(dovecot.wait_for(BOB, 2, timeout=30)), 2)
 

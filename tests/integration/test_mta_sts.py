@@ -8,7 +8,6 @@ DANE cannot be tested here (the test DNS server does not sign its zones): see
 tests/unit/delivery/dane_test.cpp and docs/mta-sts-dane.md.
 """
 import http.server
-import re
 import ssl
 import sys
 import threading
@@ -107,20 +106,8 @@ def sender(dns: DnsServer, rx: h.Server, https_port: int) -> h.Server:
 
 
 def submit(srv: h.Server) -> str:
-    with srv.smtp("submission", login=ALICE) as s:
-        code, text = h.send_with_smtplib(s, ALICE[0], [BOB], h.make_message(sender=ALICE[0], rcpt=BOB))
-    assert code == 250, (code, text)
-    return h.queue_id(text)
+    return srv.submit(ALICE, [BOB], h.make_message(sender=ALICE[0], rcpt=BOB))
 
-
-def wait_log(srv: h.Server, pattern: str, timeout: float = 20.0) -> re.Match:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        m = re.search(pattern, srv.log_text())
-        if m:
-            return m
-        time.sleep(0.05)
-    raise AssertionError(f"no log line matching {pattern!r} within {timeout}s\n{srv.log_tail(40)}")
 
 
 class MtaStsTest(unittest.TestCase):
@@ -129,10 +116,10 @@ class MtaStsTest(unittest.TestCase):
                 DnsServer(zones()) as dns, sender(dns, rx, web.port) as tx:
             qid = submit(tx)
             rx.wait_for_delivery(BOB, 1)
-            wait_log(tx, rf"{qid}: MTA-STS policy of remote\.test: mode enforce, id 1, fetched")
-            wait_log(tx, rf"{qid}: TLS to mx\.remote\.test\[127\.0\.0\.1\]:\d+: TLSv1\.[23] \S+, certificate verified, "
+            tx.wait_log(rf"{qid}: MTA-STS policy of remote\.test: mode enforce, id 1, fetched")
+            tx.wait_log(rf"{qid}: TLS to mx\.remote\.test\[127\.0\.0\.1\]:\d+: TLSv1\.[23] \S+, certificate verified, "
                          r"policy MTA-STS enforce")
-            wait_log(tx, rf"{qid}: to=<{BOB}>, relay=mx\.remote\.test.*status=sent")
+            tx.wait_log(rf"{qid}: to=<{BOB}>, relay=mx\.remote\.test.*status=sent")
             self.assertEqual(web.requests[0], (POLICY_PATH, f"mta-sts.remote.test:{web.port}"))
             cached = tx.data_dir / "mta-sts" / "remote.test"
             self.assertTrue(cached.exists(), "the policy is cached in {data_dir}/mta-sts/")
@@ -140,14 +127,14 @@ class MtaStsTest(unittest.TestCase):
             # A second message uses the cached policy (same id): no new fetch.
             qid2 = submit(tx)
             rx.wait_for_delivery(BOB, 2)
-            wait_log(tx, rf"{qid2}: MTA-STS policy of remote\.test: mode enforce, id 1, cached")
+            tx.wait_log(rf"{qid2}: MTA-STS policy of remote\.test: mode enforce, id 1, cached")
             self.assertEqual(len(web.requests), 1)
 
     def test_enforce_defers_when_the_mx_is_not_in_the_policy(self):
         with receiver() as rx, policy_server(rx, policy("enforce", "mx.elsewhere.test")) as web, \
                 DnsServer(zones()) as dns, sender(dns, rx, web.port) as tx:
             qid = submit(tx)
-            wait_log(tx, rf"{qid}: to=<{BOB}>, relay=none, .*status=deferred \(MTA-STS policy of remote\.test "
+            tx.wait_log(rf"{qid}: to=<{BOB}>, relay=none, .*status=deferred \(MTA-STS policy of remote\.test "
                          r"\(enforce\): MX host mx\.remote\.test is not in the policy\)")
             time.sleep(0.5)
             self.assertEqual(rx.maildir_messages(BOB), [], "nothing is delivered to an MX outside the policy")
@@ -158,7 +145,7 @@ class MtaStsTest(unittest.TestCase):
                 policy_server(rx, policy("enforce", "*.remote.test")) as web, \
                 DnsServer(zones("mx2.remote.test")) as dns, sender(dns, rx, web.port) as tx:
             qid = submit(tx)
-            wait_log(tx, rf"{qid}: to=<{BOB}>, relay=none, .*status=deferred \(MTA-STS policy of remote\.test "
+            tx.wait_log(rf"{qid}: to=<{BOB}>, relay=none, .*status=deferred \(MTA-STS policy of remote\.test "
                          r"\(enforce\): .*certificate verify failed: hostname mismatch")
             self.assertEqual(rx.maildir_messages(BOB), [])
             # The same MX without a policy: delivered with opportunistic TLS (the
@@ -168,7 +155,7 @@ class MtaStsTest(unittest.TestCase):
             (tx.data_dir / "mta-sts" / "remote.test").unlink()
             tx.restart()
             rx.wait_for_delivery(BOB, 1, timeout=20)
-            wait_log(tx, rf"{qid}: TLS to mx2\.remote\.test\[127\.0\.0\.1\]:\d+: .*certificate not verified "
+            tx.wait_log(rf"{qid}: TLS to mx2\.remote\.test\[127\.0\.0\.1\]:\d+: .*certificate not verified "
                          r"\(hostname mismatch\)")
 
     def test_testing_mode_delivers_and_logs_what_would_have_failed(self):
@@ -176,11 +163,11 @@ class MtaStsTest(unittest.TestCase):
                 DnsServer(zones()) as dns, sender(dns, rx, web.port) as tx:
             qid = submit(tx)
             rx.wait_for_delivery(BOB, 1)
-            wait_log(tx, rf"{qid}: MTA-STS policy of remote\.test \(testing\): enforce would refuse "
+            tx.wait_log(rf"{qid}: MTA-STS policy of remote\.test \(testing\): enforce would refuse "
                          r"mx\.remote\.test\[127\.0\.0\.1\]:\d+: MX host mx\.remote\.test is not in the policy; "
                          r"delivering anyway")
-            wait_log(tx, rf"{qid}: TLS to mx\.remote\.test.*policy MTA-STS testing")
-            wait_log(tx, rf"{qid}: to=<{BOB}>, .*status=sent")
+            tx.wait_log(rf"{qid}: TLS to mx\.remote\.test.*policy MTA-STS testing")
+            tx.wait_log(rf"{qid}: to=<{BOB}>, .*status=sent")
 
     def test_redirects_and_wrong_content_type_are_not_policies(self):
         for kw, reason in (({"status": 301}, r"HTTP status 301 .*\(redirects are not followed\)"),
@@ -190,7 +177,7 @@ class MtaStsTest(unittest.TestCase):
                     DnsServer(zones()) as dns, sender(dns, rx, web.port) as tx:
                 qid = submit(tx)
                 rx.wait_for_delivery(BOB, 1)  # no usable policy: delivered as usual (RFC 8461 3.3)
-                wait_log(tx, rf"{qid}: MTA-STS for remote\.test: fetching the policy failed: {reason}; "
+                tx.wait_log(rf"{qid}: MTA-STS for remote\.test: fetching the policy failed: {reason}; "
                              r"no policy applied")
                 self.assertFalse((tx.data_dir / "mta-sts" / "remote.test").exists())
 
@@ -207,9 +194,9 @@ class MtaStsTest(unittest.TestCase):
                     dns.remove("mx.remote.test")
                     tx.restart()  # the memory cache is gone; the file remains
                     qid = submit(tx)
-                    wait_log(tx, rf"{qid}: MTA-STS policy of remote\.test: mode enforce, id 1, refreshing the "
+                    tx.wait_log(rf"{qid}: MTA-STS policy of remote\.test: mode enforce, id 1, refreshing the "
                                  r"policy failed \(.*\); the cached policy is still valid")
-                    wait_log(tx, rf"{qid}: to=<{BOB}>, relay=none, .*status=deferred \(MTA-STS policy of remote\.test "
+                    tx.wait_log(rf"{qid}: to=<{BOB}>, relay=none, .*status=deferred \(MTA-STS policy of remote\.test "
                                  r"\(enforce\): MX host mx9\.remote\.test is not in the policy\)")
                     self.assertEqual(len(rx.maildir_messages(BOB)), 1, "the second message is not delivered")
             finally:

@@ -7,7 +7,6 @@ attempt is deferred (with the transitional courier too: "remote delivery not yet
 available"), so the message stays queued for the tools to act on.
 """
 import json
-import os
 import sys
 import time
 import unittest
@@ -46,12 +45,7 @@ def wait_until(condition, what: str, timeout: float = 20.0):
 
 
 def submit(srv, subject: str) -> str:
-    with srv.smtp("submission", login=(ALICE, PASSWORD)) as s:
-        code, text = h.send_with_smtplib(s, ALICE, [REMOTE], h.make_message(subject, sender=ALICE, rcpt=REMOTE))
-    assert code == 250, (code, text)
-    queue_id = h.queue_id(text)
-    assert queue_id, text
-    return queue_id
+    return srv.submit((ALICE, PASSWORD), [REMOTE], h.make_message(subject, sender=ALICE, rcpt=REMOTE))
 
 
 def server(dns, **delivery):

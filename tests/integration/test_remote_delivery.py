@@ -43,20 +43,8 @@ def sender(dns: DnsServer, remote_port: int, extra: dict | None = None) -> h.Ser
 
 
 def submit(srv: h.Server, rcpts: list[str], msg: bytes) -> str:
-    with srv.smtp("submission", login=ALICE) as s:
-        code, text = h.send_with_smtplib(s, ALICE[0], rcpts, msg)
-    assert code == 250, (code, text)
-    return h.queue_id(text)
+    return srv.submit(ALICE, rcpts, msg)
 
-
-def wait_log(srv: h.Server, pattern: str, timeout: float = 20.0) -> re.Match:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        m = re.search(pattern, srv.log_text())
-        if m:
-            return m
-        time.sleep(0.05)
-    raise AssertionError(f"no log line matching {pattern!r} within {timeout}s\n{srv.log_tail(40)}")
 
 
 class MxDeliveryTest(unittest.TestCase):
@@ -70,8 +58,8 @@ class MxDeliveryTest(unittest.TestCase):
                 got = rx.wait_for_delivery(BOB, 1)[0]
                 self.assertTrue(got.body.endswith(msg), "the message arrives unchanged after our trace headers")
                 self.assertIn("with ESMTPS", got.received, "opportunistic STARTTLS was used")
-                wait_log(tx, rf"{qid}: to=<{BOB}>, relay=mx\.remote\.test\[127\.0\.0\.1\]:{rx.port('mx')}, .*status=sent")
-                wait_log(tx, rf"{qid}: TLS to mx\.remote\.test\[127\.0\.0\.1\]")
+                tx.wait_log(rf"{qid}: to=<{BOB}>, relay=mx\.remote\.test\[127\.0\.0\.1\]:{rx.port('mx')}, .*status=sent")
+                tx.wait_log(rf"{qid}: TLS to mx\.remote\.test\[127\.0\.0\.1\]")
 
     def test_lower_preference_mx_is_used_when_the_first_is_down(self):
         with receiver() as rx:
@@ -81,8 +69,8 @@ class MxDeliveryTest(unittest.TestCase):
             with DnsServer(zones) as dns, sender(dns, rx.port("mx")) as tx:
                 qid = submit(tx, [BOB], h.make_message(sender=ALICE[0], rcpt=BOB))
                 rx.wait_for_delivery(BOB, 1)
-                wait_log(tx, rf"{qid}: down\.remote\.test\[127\.0\.0\.2\]:\d+ not used: .*refused")
-                wait_log(tx, rf"{qid}: to=<{BOB}>, relay=mx\.remote\.test\[127\.0\.0\.1\].*status=sent")
+                tx.wait_log(rf"{qid}: down\.remote\.test\[127\.0\.0\.2\]:\d+ not used: .*refused")
+                tx.wait_log(rf"{qid}: to=<{BOB}>, relay=mx\.remote\.test\[127\.0\.0\.1\].*status=sent")
 
     def test_domain_without_mx_gets_mail_at_its_address(self):
         with receiver(start=False) as rx:
@@ -98,8 +86,8 @@ class MxDeliveryTest(unittest.TestCase):
         zones = {"null.test": {"MX": ["0 ."]}}
         with DnsServer(zones) as dns, sender(dns, h.free_port()) as tx:
             qid = submit(tx, ["a@null.test", "b@missing.test"], h.make_message(sender=ALICE[0], rcpt="a@null.test"))
-            wait_log(tx, rf"{qid}: to=<a@null\.test>, relay=none, .*status=bounced \(.*null MX")
-            wait_log(tx, rf"{qid}: to=<b@missing\.test>, relay=none, .*status=bounced")
+            tx.wait_log(rf"{qid}: to=<a@null\.test>, relay=none, .*status=bounced \(.*null MX")
+            tx.wait_log(rf"{qid}: to=<b@missing\.test>, relay=none, .*status=bounced")
             self.assertNotRegex(tx.log_text(), rf"{qid}: to=<a@null\.test>.*status=deferred")
 
     def test_per_recipient_results_one_delivered_one_refused(self):
@@ -108,9 +96,9 @@ class MxDeliveryTest(unittest.TestCase):
             with DnsServer(zones) as dns, sender(dns, rx.port("mx")) as tx:
                 qid = submit(tx, [BOB, "nobody@remote.test"], h.make_message(sender=ALICE[0], rcpt=BOB))
                 rx.wait_for_delivery(BOB, 1)
-                wait_log(tx, rf"{qid}: to=<nobody@remote\.test>, relay=mx\.remote\.test.*status=bounced \(.*550 5\.1\.1")
-                wait_log(tx, rf"{qid}: to=<{BOB}>, .*status=sent")
-                wait_log(tx, rf"{qid}: removed")
+                tx.wait_log(rf"{qid}: to=<nobody@remote\.test>, relay=mx\.remote\.test.*status=bounced \(.*550 5\.1\.1")
+                tx.wait_log(rf"{qid}: to=<{BOB}>, .*status=sent")
+                tx.wait_log(rf"{qid}: removed")
 
     def test_unreachable_mx_is_retried_until_it_answers(self):
         rx = receiver(start=False)
@@ -118,10 +106,10 @@ class MxDeliveryTest(unittest.TestCase):
             zones = {"remote.test": {"MX": ["10 mx.remote.test"]}, "mx.remote.test": {"A": "127.0.0.1"}}
             with DnsServer(zones) as dns, sender(dns, rx.port("mx")) as tx:
                 qid = submit(tx, [BOB], h.make_message(sender=ALICE[0], rcpt=BOB))
-                wait_log(tx, rf"{qid}: to=<{BOB}>, relay=none, .*status=deferred \(.*refused")
+                tx.wait_log(rf"{qid}: to=<{BOB}>, relay=none, .*status=deferred \(.*refused")
                 rx.start()
                 rx.wait_for_delivery(BOB, 1, timeout=20)
-                wait_log(tx, rf"{qid}: to=<{BOB}>, relay=mx\.remote\.test.*status=sent")
+                tx.wait_log(rf"{qid}: to=<{BOB}>, relay=mx\.remote\.test.*status=sent")
         finally:
             rx.stop()
             rx.cleanup()
@@ -139,7 +127,7 @@ class MxDeliveryTest(unittest.TestCase):
                 zones = {"sink.test": {"MX": ["10 mx.sink.test"]}, "mx.sink.test": {"A": "127.0.0.1"}}
                 with DnsServer(zones) as dns, sender(dns, port) as tx:
                     qid = submit(tx, ["u@sink.test"], h.make_message(sender=ALICE[0], rcpt="u@sink.test"))
-                    wait_log(tx, rf"{qid}: to=<u@sink\.test>, relay=mx\.sink\.test\[127\.0\.0\.1\]:{port}, .*status={want}")
+                    tx.wait_log(rf"{qid}: to=<u@sink\.test>, relay=mx\.sink\.test\[127\.0\.0\.1\]:{port}, .*status={want}")
             finally:
                 sink.terminate()
                 sink.wait(10)
@@ -198,8 +186,8 @@ class BounceTest(unittest.TestCase):
                 code, text = h.send_with_smtplib(s, "", ["b@null.test"], h.make_message(sender="", rcpt="b@null.test"))
             self.assertEqual(code, 250, text)
             null_qid = h.queue_id(text)
-            wait_log(tx, rf"{null_qid}: to=<b@null\.test>, .*status=bounced")
-            wait_log(tx, rf"{null_qid}: removed")
+            tx.wait_log(rf"{null_qid}: to=<b@null\.test>, .*status=bounced")
+            tx.wait_log(rf"{null_qid}: removed")
             self.assertNotIn(f"{null_qid}: sender non-delivery notification", tx.log_text())
             self.assertIn(f"{qid}: sender non-delivery notification", tx.log_text())
             self.assertEqual(len(tx.maildir_messages(ALICE[0])), 1)
@@ -210,7 +198,7 @@ class BounceTest(unittest.TestCase):
             _, groups, _ = dsn_parts(wait_dsn(tx, ALICE[0])[0].body)
             self.assertEqual(groups[0]["action"], "failed")
             self.assertEqual(groups[0]["status"], "4.4.7", groups[0])
-            wait_log(tx, rf"{qid}: to=<{BOB}>, .*status=bounced \(queue lifetime expired; last error: .*refused")
+            tx.wait_log(rf"{qid}: to=<{BOB}>, .*status=bounced \(queue lifetime expired; last error: .*refused")
 
     def test_delay_warning_once_then_delivery(self):
         rx = receiver(start=False)
@@ -223,7 +211,7 @@ class BounceTest(unittest.TestCase):
                 self.assertIn("will-retry-until", groups[0])
                 rx.start()
                 rx.wait_for_delivery(BOB, 1, timeout=20)
-                wait_log(tx, rf"{qid}: removed")
+                tx.wait_log(rf"{qid}: removed")
                 self.assertEqual(len(tx.maildir_messages(ALICE[0])), 1, "one warning only")
         finally:
             rx.stop()
@@ -238,12 +226,12 @@ class RestartTest(unittest.TestCase):
             with DnsServer(zones) as dns, sender(dns, rx.port("mx")) as tx:
                 msg = h.make_message(subject="across a restart", sender=ALICE[0], rcpt=BOB)
                 qid = submit(tx, [BOB], msg)
-                wait_log(tx, rf"{qid}: to=<{BOB}>, .*status=deferred")
+                tx.wait_log(rf"{qid}: to=<{BOB}>, .*status=deferred")
                 tx.kill9()
                 rx.start()
                 tx.start()
                 self.assertTrue(rx.wait_for_delivery(BOB, 1)[0].body.endswith(msg))
-                wait_log(tx, rf"{qid}: removed")
+                tx.wait_log(rf"{qid}: removed")
                 time.sleep(1.5)
                 self.assertEqual(len(rx.maildir_messages(BOB)), 1, "delivered exactly once")
         finally:
@@ -291,7 +279,7 @@ class TlsPolicyTest(unittest.TestCase):
             extra = {"destination": [{"domain": "remote.test", "tls": "must"}]}
             with sender(dns, rx.port("mx"), extra) as tx:
                 qid = submit(tx, [BOB], h.make_message(sender=ALICE[0], rcpt=BOB))
-                wait_log(tx, rf"{qid}: to=<{BOB}>, relay=none, .*status=deferred \(.*certificate verify failed")
+                tx.wait_log(rf"{qid}: to=<{BOB}>, relay=none, .*status=deferred \(.*certificate verify failed")
                 self.assertEqual(rx.maildir_messages(BOB), [], "nothing may be sent without a verified certificate")
 
     def test_must_with_the_right_ca_delivers(self):
@@ -301,7 +289,7 @@ class TlsPolicyTest(unittest.TestCase):
             with sender(dns, rx.port("mx"), extra) as tx:
                 qid = submit(tx, [BOB], h.make_message(sender=ALICE[0], rcpt=BOB))
                 rx.wait_for_delivery(BOB, 1)
-                wait_log(tx, rf"{qid}: TLS to mx\.remote\.test.*certificate verified")
+                tx.wait_log(rf"{qid}: TLS to mx\.remote\.test.*certificate verified")
 
 
 class SmarthostTest(unittest.TestCase):
@@ -328,7 +316,7 @@ class SmarthostTest(unittest.TestCase):
                     got = smarthost.wait_for_delivery(BOB, 1)[0]
                     self.assertTrue(got.body.endswith(msg))
                     self.assertIn("ESMTPSA", got.received, "TLS and AUTH were used")
-                    wait_log(tx, rf"{qid}: to=<{BOB}>, relay=mx\.remote\.test\[127\.0\.0\.1\]:{smarthost.port('submission')}, .*status=sent")
+                    tx.wait_log(rf"{qid}: to=<{BOB}>, relay=mx\.remote\.test\[127\.0\.0\.1\]:{smarthost.port('submission')}, .*status=sent")
 
 
 if __name__ == "__main__":

@@ -714,6 +714,25 @@ class Server:
     def maildir_messages(self, address: str) -> list[Delivered]:
         return read_maildir(self.maildir(address))
 
+    def wait_log(self, pattern: str, timeout: float = 20.0) -> re.Match:
+        """The first match of `pattern` in the log, waiting up to `timeout` for it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            m = re.search(pattern, self.log_text())
+            if m:
+                return m
+            time.sleep(0.05)
+        raise AssertionError(f"no log line matching {pattern!r} within {timeout}s\n{self.log_tail(40)}")
+
+    def submit(self, login: tuple[str, str], rcpts: list[str], msg: bytes) -> str:
+        """Sends `msg` from the login's address over authenticated submission; returns its queue ID."""
+        with self.smtp("submission", login=login) as s:
+            code, text = send_with_smtplib(s, login[0], rcpts, msg)
+        assert code == 250, (code, text)
+        qid = queue_id(text)
+        assert qid, text
+        return qid
+
     def wait_for_delivery(self, address: str, count: int, timeout: float = 15.0) -> list[Delivered]:
         deadline = time.monotonic() + timeout
         msgs: list[Delivered] = []

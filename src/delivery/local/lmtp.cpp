@@ -36,26 +36,6 @@ DeliveryOutcome only_outcome(const std::vector<DeliveryOutcome>& outcomes, const
                            "LMTP " + peer + ": " + std::to_string(outcomes.size()) + " replies for one recipient"};
 }
 
-// A kept connection the server closed while it was idle (Dovecot says "421
-// 4.4.2 Disconnected for inactivity" and closes) fails the next transaction
-// before any of the message is sent: no verdict on the message, so a fresh
-// connection is tried. A failure later (the body sent, the reply to the final
-// dot lost) is not retried here: Dovecot may have stored the copy, and sending
-// it again would store it twice; the queue retries it later (at-least-once).
-// The same rule as SmtpCourier's.
-bool closed_before_the_message(const SmtpConnection& connection) {
-    const auto& failure = connection.failure();
-    if (!failure) return false;
-    using Kind = smtp::ClientFailureKind;
-    using Phase = smtp::ClientPhase;
-    const bool lost = failure->kind == Kind::connection_lost || failure->kind == Kind::timed_out ||
-                      failure->kind == Kind::service_closing;
-    const bool before_data = failure->phase == Phase::rset || failure->phase == Phase::mail ||
-                             failure->phase == Phase::rcpt || failure->phase == Phase::data_initiation ||
-                             failure->phase == Phase::idle;
-    return lost && before_data;
-}
-
 }  // namespace
 
 LmtpOptions lmtp_options(const config::Config& config) {
@@ -99,7 +79,7 @@ DeliveryOutcome LmtpCourier::deliver(const spool::QueuedMessage& message, std::s
     DeliveryOutcome outcome;
     if (connection) {
         outcome = only_outcome(connection->send(transaction), connection->peer_name());
-        if (closed_before_the_message(*connection)) connection.reset();  // closed while idle: try a fresh one
+        if (connection->failed_before_the_message()) connection.reset();  // closed while idle: try a fresh one
     }
     if (!connection) {
         OpenResult opened = SmtpConnection::open(peer_, connection_options_);

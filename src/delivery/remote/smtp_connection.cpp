@@ -389,6 +389,19 @@ std::vector<DeliveryOutcome> SmtpConnection::send(const Transaction& transaction
 
 const std::optional<smtp::ClientFailure>& SmtpConnection::failure() const { return impl_->session.failure(); }
 
+bool SmtpConnection::failed_before_the_message() const {
+    const auto& failure = impl_->session.failure();
+    if (!failure) return false;
+    using Kind = smtp::ClientFailureKind;
+    using Phase = smtp::ClientPhase;
+    const bool lost = failure->kind == Kind::connection_lost || failure->kind == Kind::timed_out ||
+                      failure->kind == Kind::service_closing;
+    const bool before_data = failure->phase == Phase::rset || failure->phase == Phase::mail ||
+                             failure->phase == Phase::rcpt || failure->phase == Phase::data_initiation ||
+                             failure->phase == Phase::idle;
+    return lost && before_data;
+}
+
 bool SmtpConnection::reusable() const { return impl_->open && impl_->session.reusable(); }
 
 void SmtpConnection::quit() {

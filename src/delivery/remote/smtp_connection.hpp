@@ -132,6 +132,13 @@ public:
     void quit();
     // Why the last transaction or the session failed, if it did.
     const std::optional<smtp::ClientFailure>& failure() const;
+    // The last transaction failed because the connection was lost, timed out or
+    // closed (421) before any of the message was sent. On a connection kept idle
+    // for reuse that is no verdict on the message: a fresh connection may be
+    // tried. A failure later (the body sent, the reply to the final dot lost) is
+    // not: the server may have taken the message, and sending it again would
+    // deliver it twice (RFC 5321 6.1); the queue retries it later.
+    bool failed_before_the_message() const;
 
     const TlsReport& tls() const;
     const smtp::Extensions& extensions() const;

@@ -118,24 +118,6 @@ std::string testing_complaints(const PeerPlan& plan, const SmtpConnection& conne
     return out;
 }
 
-// A cached connection the server closed while it was idle fails the next
-// transaction before any of the message was sent: that is no reason to defer,
-// so a fresh connection is tried. Anything later (the body sent, the reply to
-// its end lost) is not retried here: the server may have taken the message,
-// and sending it again would deliver it twice (RFC 5321 6.1 asks to avoid that).
-bool closed_before_the_message(const SmtpConnection& connection) {
-    const auto& failure = connection.failure();
-    if (!failure) return false;
-    using Kind = smtp::ClientFailureKind;
-    using Phase = smtp::ClientPhase;
-    const bool lost = failure->kind == Kind::connection_lost || failure->kind == Kind::timed_out ||
-                      failure->kind == Kind::service_closing;
-    const bool before_data = failure->phase == Phase::rset || failure->phase == Phase::mail ||
-                             failure->phase == Phase::rcpt || failure->phase == Phase::data_initiation ||
-                             failure->phase == Phase::idle;
-    return lost && before_data;
-}
-
 bool tls_failed_opportunistically(const OpenResult& opened, const ConnectionOptions& options) {
     return !opened.connection && options.tls == TlsMode::opportunistic && opened.session_failure &&
            opened.session_failure->kind == smtp::ClientFailureKind::tls_failed;
@@ -217,7 +199,7 @@ std::vector<DeliveryOutcome> SmtpCourier::deliver(const spool::QueuedMessage& me
     std::unique_ptr<SmtpConnection> connection = take_idle(idle_key);
     if (connection) {
         outcomes = connection->send(transaction);
-        if (closed_before_the_message(*connection)) connection.reset();
+        if (connection->failed_before_the_message()) connection.reset();
     }
     if (!connection) {
         Connected connected = connect(*config, hop, domain, message.id, sts);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "smtp/client_envelope.hpp"
+#include "smtp/dsn_params.hpp"
 #include "smtp/extensions.hpp"
 #include "smtp/reply_parser.hpp"
 #include "smtp/sasl_client.hpp"
@@ -89,7 +90,7 @@ TEST(Extensions, ParsesRealEhloReplies) {
 TEST(ClientEnvelope, XtextAndBase64) {
     const std::vector<std::pair<std::string, std::string>> xtext_cases{
         {"plain", "plain"}, {"a+b=c", "a+2Bb+3Dc"}, {"sp ace", "sp+20ace"}, {"\xc3\xa9", "+C3+A9"}, {"", ""}};
-    for (const auto& [in, want] : xtext_cases) EXPECT_EQ(xtext(in), want) << in;
+    for (const auto& [in, want] : xtext_cases) EXPECT_EQ(xtext_encode(in), want) << in;
     const std::vector<std::pair<std::string, std::string>> base64_cases{
         {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foob", "Zm9vYg=="}, {"\xff\xfe", "//4="}};
     for (const auto& [in, want] : base64_cases) EXPECT_EQ(encode_base64(in), want) << in;
