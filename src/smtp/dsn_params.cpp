@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <utility>
 
 #include "smtp/ascii.hpp"
 
@@ -76,6 +77,15 @@ std::optional<DsnReturn> parse_ret(std::string_view value) {
     if (iequals(value, "FULL")) return DsnReturn::full;
     if (iequals(value, "HDRS")) return DsnReturn::headers;
     return std::nullopt;
+}
+
+std::string format_notify(std::uint8_t bits) {
+    if (bits & notify_never) return "NEVER";
+    std::string value;
+    for (const auto& [bit, word] : {std::pair{notify_success, "SUCCESS"}, std::pair{notify_failure, "FAILURE"},
+                                    std::pair{notify_delay, "DELAY"}})
+        if (bits & bit) value += (value.empty() ? "" : ",") + std::string(word);
+    return value;
 }
 
 std::optional<std::uint8_t> parse_notify(std::string_view value) {

@@ -67,6 +67,10 @@ std::optional<DsnReturn> parse_ret(std::string_view value);
 // element, an unknown keyword or NEVER combined with anything.
 std::optional<std::uint8_t> parse_notify(std::string_view value);
 
+// The NOTIFY value for `bits` as a next hop reads it: "NEVER", a comma-separated
+// list such as "SUCCESS,FAILURE", or "" when the sender gave none.
+std::string format_notify(std::uint8_t bits);
+
 // ENVID's value decoded: at most max_envid_length characters as sent, xtext, and
 // printable US-ASCII once decoded (RFC 3461 4.4); nullopt otherwise.
 std::optional<std::string> parse_envid(std::string_view value);

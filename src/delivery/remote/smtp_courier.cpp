@@ -30,16 +30,6 @@ void keep_failure(std::optional<DeliveryOutcome>& kept, DeliveryOutcome failure)
         kept = std::move(failure);
 }
 
-// RFC 3461 4.1: "NEVER" or a comma-separated list; "" when the sender gave none.
-std::string notify_value(std::uint8_t bits) {
-    if (bits & smtp::notify_never) return "NEVER";
-    std::string value;
-    for (const auto& [bit, word] : {std::pair{smtp::notify_success, "SUCCESS"}, std::pair{smtp::notify_failure, "FAILURE"},
-                                    std::pair{smtp::notify_delay, "DELAY"}})
-        if (bits & bit) value += (value.empty() ? "" : ",") + std::string(word);
-    return value;
-}
-
 std::chrono::milliseconds ms(std::chrono::seconds seconds) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(seconds);
 }
@@ -323,7 +313,7 @@ Transaction SmtpCourier::transaction_for(const spool::QueuedMessage& message,
     transaction.sender = envelope.sender;
     for (const auto& recipient : recipients) {
         const spool::RecipientDsn& dsn = envelope.dsn(recipient.index);
-        transaction.recipients.push_back({recipient.address, notify_value(dsn.notify),
+        transaction.recipients.push_back({recipient.address, smtp::format_notify(dsn.notify),
                                           dsn.orcpt_type.empty() ? std::string{} : dsn.orcpt_type + ";" + dsn.orcpt});
     }
     // RFC 3461 4.1-4.4: the DSN parameters travel on when the next server offers DSN

@@ -171,3 +171,20 @@ TEST(DsnParams, RefusedMailKeepsNoDsnState) {
 
 }  // namespace
 }  // namespace cartero::smtp
+
+namespace cartero::smtp {
+namespace {
+
+// What parse_notify reads, format_notify writes back (in RFC order).
+TEST(DsnParams, FormatNotifyRoundTrips) {
+    for (const char* value : {"NEVER", "SUCCESS", "FAILURE", "DELAY", "SUCCESS,FAILURE", "FAILURE,DELAY",
+                              "SUCCESS,FAILURE,DELAY"}) {
+        const auto bits = parse_notify(value);
+        ASSERT_TRUE(bits) << value;
+        EXPECT_EQ(format_notify(*bits), value) << value;
+    }
+    EXPECT_EQ(format_notify(0), "") << "no NOTIFY given: none passed on";
+}
+
+}  // namespace
+}  // namespace cartero::smtp
