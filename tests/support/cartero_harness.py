@@ -996,6 +996,16 @@ def send_yourself_a_test(banner: str, password: str, timeout: float = 20) -> Pat
     return new_dir
 
 
+def _wait_for_echo_off(fd: int, limit: float = 2.0) -> None:
+    """A program asking for a password turns terminal echo off after printing its prompt,
+    often with TCSAFLUSH, which throws away whatever was typed before: answer only once
+    echo is off (or after `limit`, for programs that never turn it off)."""
+    import termios
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and termios.tcgetattr(fd)[3] & termios.ECHO:
+        time.sleep(0.01)
+
+
 def run_in_terminal(command: str, answers: list[tuple[str, str]], timeout: float = 60) -> tuple[int, str]:
     """Runs `command` with sh on a pseudo-terminal, as a user would type it, answering
     each prompt (in order) with its text; returns (exit status, everything printed)."""
@@ -1018,6 +1028,7 @@ def run_in_terminal(command: str, answers: list[tuple[str, str]], timeout: float
                     break
                 output += chunk
             if pending and pending[0][0].encode() in output.rsplit(b"\n", 1)[-1]:
+                _wait_for_echo_off(fd)
                 os.write(fd, (pending.pop(0)[1] + "\n").encode())
                 output += b"\n"
     finally:
