@@ -26,6 +26,11 @@ Authenticator::Authenticator(accounts::AccountStore& store, AppPasswordKey key, 
       // A pool without threads would never answer: at least one.
       pool_(std::max<std::size_t>(limits.auth_concurrency, 1), limits.auth_queue) {}
 
+void Authenticator::update(const config::Limits& limits) {
+    std::scoped_lock lock(throttle_mutex_);
+    throttle_.update(ThrottleSettings::from(limits));
+}
+
 // Hashed once, on first need, with the same cost as real account hashes.
 const std::string& Authenticator::dummy_hash() {
     std::call_once(dummy_once_, [this] { dummy_hash_ = hash_password("cartero timing-equaliser password"); });

@@ -47,6 +47,10 @@ public:
 
     void authenticate(std::string mechanism, std::vector<std::string> responses, std::string peer_ip, Done done);
 
+    // SIGHUP: the throttle's limits.auth_failure* settings. The hashing pool
+    // (limits.auth_concurrency, limits.auth_queue) keeps its size until restart.
+    void update(const config::Limits& limits);
+
 private:
     smtp::AuthStatus verify(const std::string& user, const std::string& password);
     smtp::AuthStatus record(const std::string& peer_ip, const std::string& user, smtp::AuthStatus status);

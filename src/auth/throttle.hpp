@@ -60,6 +60,10 @@ public:
 
     explicit Throttle(ThrottleSettings settings) : settings_(settings) {}
 
+    // SIGHUP: new limits for the next checks; the failures counted so far stay,
+    // so a reload never gives a guesser a fresh start.
+    void update(ThrottleSettings settings) { settings_ = settings; }
+
     // Before verifying: may this attempt go ahead, and how long to delay its reply.
     ThrottleVerdict check(std::string_view ip, std::string_view account, Clock::time_point now);
     // After a failed attempt. True when this failure reached the disconnect limit.

@@ -70,8 +70,22 @@ std::string_view notification_name(bounce::ReportKind kind) {
 }  // namespace
 
 Bouncer::Bouncer(const config::Config& config, spool::Spool& spool)
-    : hostname_(config.hostname), size_limit_(config.delivery.bounce_size_limit),
-      lifetime_(config.delivery.queue_lifetime), spool_(spool) {}
+    : settings_(settings_of(config)), spool_(spool) {}
+
+Bouncer::Settings Bouncer::settings_of(const config::Config& config) {
+    return {config.hostname, config.delivery.bounce_size_limit, config.delivery.queue_lifetime};
+}
+
+void Bouncer::update(const config::Config& config) {
+    Settings fresh = settings_of(config);
+    std::lock_guard lock(mutex_);
+    settings_ = std::move(fresh);
+}
+
+Bouncer::Settings Bouncer::settings() const {
+    std::lock_guard lock(mutex_);
+    return settings_;
+}
 
 scheduler::Notifier Bouncer::notifier() {
     return [this](const spool::QueuedMessage& message, const std::vector<scheduler::RecipientNotice>& notices) {
@@ -91,19 +105,20 @@ void Bouncer::notify(const spool::QueuedMessage& message, const std::vector<sche
 void Bouncer::send(const spool::QueuedMessage& message, const std::vector<scheduler::RecipientNotice>& notices,
                    const std::vector<std::size_t>& indexes, bounce::ReportKind kind) {
     const std::int64_t now = unix_now();
+    const Settings settings = this->settings();
     std::vector<bounce::RecipientStatus> recipients;
     for (const auto& notice : notices)
         if (std::find(indexes.begin(), indexes.end(), notice.index) != indexes.end())
-            recipients.push_back(status_of(notice, now, message.envelope.received_at + lifetime_.count()));
+            recipients.push_back(status_of(notice, now, message.envelope.received_at + settings.lifetime.count()));
     const std::string id = spool_.new_id();
     bounce::ReportInput input;
     input.kind = kind;
-    input.hostname = hostname_;
-    input.message_id = "<" + id + "@" + hostname_ + ">";
+    input.hostname = settings.hostname;
+    input.message_id = "<" + id + "@" + settings.hostname + ">";
     input.date = now;
     input.queue_id = message.id;
     input.boundary_seed = id;
-    input.size_limit = size_limit_;
+    input.size_limit = settings.size_limit;
     auto composed = bounce::compose(input, message.envelope, recipients, *message.data);
     if (!composed) return;
 

@@ -9,6 +9,7 @@
 // reduces them to printable text. Privileges: the spool's.
 #pragma once
 
+#include <mutex>
 #include <vector>
 
 #include "bounce/dsn.hpp"
@@ -25,15 +26,25 @@ public:
     // The queue that delivers the DSNs; set once, before the first notice.
     void attach(scheduler::DeliveryQueue& queue) { queue_ = &queue; }
     scheduler::Notifier notifier();
+    // SIGHUP: hostname, delivery.bounce_size_limit and delivery.queue_lifetime
+    // of the notifications composed from now on.
+    void update(const config::Config& config);
 
 private:
     void notify(const spool::QueuedMessage& message, const std::vector<scheduler::RecipientNotice>& notices);
     void send(const spool::QueuedMessage& message, const std::vector<scheduler::RecipientNotice>& notices,
               const std::vector<std::size_t>& indexes, bounce::ReportKind kind);
 
-    std::string hostname_;
-    std::size_t size_limit_;
-    std::chrono::seconds lifetime_;
+    struct Settings {
+        std::string hostname;
+        std::size_t size_limit;
+        std::chrono::seconds lifetime;
+    };
+    static Settings settings_of(const config::Config& config);
+    Settings settings() const;
+
+    mutable std::mutex mutex_;  // the queue's workers notify while SIGHUP updates
+    Settings settings_;         // guarded by mutex_
     spool::Spool& spool_;
     scheduler::DeliveryQueue* queue_ = nullptr;
 };

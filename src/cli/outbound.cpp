@@ -1,18 +1,20 @@
 // Outbound; see outbound.hpp.
 #include "cli/outbound.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 
 #include <spdlog/spdlog.h>
 
 #include "accounts/address.hpp"
+#include "config/changes.hpp"
 #include "dns/unbound_resolver.hpp"
 
 namespace cartero::cli {
 namespace {
 
-std::unique_ptr<dns::Resolver> make_resolver(const config::Config& config) {
+std::shared_ptr<dns::Resolver> make_resolver(const config::Config& config) {
     dns::ResolverOptions options;
     options.resolver = config.dns.resolver;
     options.trust_anchor_file = config.dns.trust_anchor.string();
@@ -31,22 +33,35 @@ std::shared_ptr<const dkim::Signer> load_signer(const config::Config& config) {
         const auto& problem = loaded.problems.front();
         throw config::ConfigError("dkim: " + problem.message);
     }
-    for (const auto& key : loaded.signer.keys())
-        spdlog::info("DKIM key for {} (selector {}) loaded", key.domain, key.selector);
     return std::make_shared<const dkim::Signer>(std::move(loaded.signer));
 }
 
+// Logged once the keys are in use (on reload, not when only prepared).
+void log_keys(const dkim::Signer& signer) {
+    for (const auto& key : signer.keys())
+        spdlog::info("DKIM key for {} (selector {}) loaded", key.domain, key.selector);
+}
+
+bool dns_changed(const config::Config& running, const config::Config& fresh) {
+    const auto changed = config::changed_keys(running, fresh);
+    return std::any_of(changed.begin(), changed.end(),
+                       [](const config::KeySpec* spec) { return spec->key.starts_with("dns."); });
+}
+
+}  // namespace
+
 // Signs as the envelope sender's domain (the domain that answers for the
 // message, and the one SPF checks); a bounce (null sender) as this host.
-delivery::SignHook sign_hook(std::shared_ptr<const dkim::Signer> signer, std::string hostname) {
-    return [signer = std::move(signer), hostname = std::move(hostname)](const spool::QueuedMessage& message) {
+delivery::SignHook Outbound::sign_hook() {
+    return [this](const spool::QueuedMessage& message) {
+        const std::shared_ptr<const Signing> signing = signing_.load();
         const std::string domain = message.envelope.sender.empty()
-                                       ? hostname
+                                       ? signing->hostname
                                        : std::string(accounts::domain_of(message.envelope.sender));
-        if (!signer->has_key(domain)) return std::string{};
+        if (!signing->signer->has_key(domain)) return std::string{};
         const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                              std::chrono::system_clock::now().time_since_epoch()).count();
-        dkim::SignResult result = signer->sign(*message.data, domain, now);
+        dkim::SignResult result = signing->signer->sign(*message.data, domain, now);
         if (!result.is_signed())
             spdlog::warn("{}: not DKIM-signed for {}: {} {}", message.id, domain,
                          dkim::to_string(*result.why_not), result.detail);
@@ -54,10 +69,27 @@ delivery::SignHook sign_hook(std::shared_ptr<const dkim::Signer> signer, std::st
     };
 }
 
-}  // namespace
-
 Outbound::Outbound(const config::Config& config)
-    : resolver_(make_resolver(config)), signer_(load_signer(config)),
-      courier_(std::make_unique<delivery::SmtpCourier>(config, *resolver_, sign_hook(signer_, config.hostname))) {}
+    : config_(std::make_shared<const config::Config>(config)), resolver_(make_resolver(config)),
+      signing_(std::make_shared<const Signing>(Signing{load_signer(config), config.hostname})),
+      courier_(std::make_unique<delivery::SmtpCourier>(config, resolver_, sign_hook())) {
+    log_keys(*signing_.load()->signer);
+}
+
+Outbound::Prepared Outbound::prepare(const config::Config& config) const {
+    Prepared prepared;
+    prepared.config = std::make_shared<const config::Config>(config);
+    if (dns_changed(*config_, config)) prepared.resolver = make_resolver(config);
+    prepared.signer = load_signer(config);
+    return prepared;
+}
+
+void Outbound::apply(Prepared prepared) {
+    if (prepared.resolver) resolver_.swap(std::move(prepared.resolver));
+    log_keys(*prepared.signer);
+    signing_.store(std::make_shared<const Signing>(Signing{std::move(prepared.signer), prepared.config->hostname}));
+    courier_->update(*prepared.config);
+    config_ = std::move(prepared.config);
+}
 
 }  // namespace cartero::cli

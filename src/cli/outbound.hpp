@@ -4,8 +4,14 @@
 //
 // Startup errors (a bad resolver address, an unusable DKIM key file) throw
 // config::ConfigError phrased for the operator, before anything listens.
+//
+// SIGHUP goes in two steps (cli/reload.hpp): prepare() builds everything that
+// can fail — a new resolver when a dns.* key changed, the DKIM keys read
+// again from dkim.key_dir — and throws like startup; apply() swaps it all in
+// and cannot fail. Deliveries in progress finish with what they started with.
 #pragma once
 
+#include <atomic>
 #include <memory>
 
 #include "config/config.hpp"
@@ -15,17 +21,51 @@
 
 namespace cartero::cli {
 
+// The resolver in force, swapped whole on reload; each lookup asks the one
+// current when it starts.
+class SwappableResolver final : public dns::Resolver {
+public:
+    explicit SwappableResolver(std::shared_ptr<dns::Resolver> resolver) : current_(std::move(resolver)) {}
+    void swap(std::shared_ptr<dns::Resolver> resolver) { current_.store(std::move(resolver)); }
+
+private:
+    dns::MxAnswer lookup_mx(const std::string& domain) override { return current_.load()->mx(domain); }
+    dns::AddressAnswer lookup_addresses(const std::string& host) override {
+        return current_.load()->addresses(host);
+    }
+    dns::TxtAnswer lookup_txt(const std::string& name) override { return current_.load()->txt(name); }
+    dns::TlsaAnswer lookup_tlsa(const std::string& name) override { return current_.load()->tlsa(name); }
+
+    std::atomic<std::shared_ptr<dns::Resolver>> current_;
+};
+
 class Outbound {
 public:
     explicit Outbound(const config::Config& config);
 
     delivery::SmtpCourier& courier() { return *courier_; }
-    // SIGHUP: new relays, destinations and timeouts for the next deliveries.
-    void reload(const config::Config& config) { courier_->update(config); }
+
+    struct Prepared {
+        std::shared_ptr<const config::Config> config;
+        std::shared_ptr<dns::Resolver> resolver;  // null: dns.* unchanged, keep the running one
+        std::shared_ptr<const dkim::Signer> signer;
+    };
+    // SIGHUP, step one: throws config::ConfigError naming the problem.
+    Prepared prepare(const config::Config& config) const;
+    // Step two: new relays, destinations, timeouts, resolver and DKIM keys for
+    // the next deliveries.
+    void apply(Prepared prepared);
 
 private:
-    std::unique_ptr<dns::Resolver> resolver_;
-    std::shared_ptr<const dkim::Signer> signer_;
+    struct Signing {
+        std::shared_ptr<const dkim::Signer> signer;
+        std::string hostname;  // signs bounces (null sender)
+    };
+    delivery::SignHook sign_hook();
+
+    std::shared_ptr<const config::Config> config_;  // the running one; touched by SIGHUP only
+    SwappableResolver resolver_;
+    std::atomic<std::shared_ptr<const Signing>> signing_;
     std::unique_ptr<delivery::SmtpCourier> courier_;
 };
 

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -17,6 +18,7 @@
 #include "auth/authenticator.hpp"
 #include "cli/bouncer.hpp"
 #include "cli/outbound.hpp"
+#include "config/changes.hpp"
 #include "delivery/discard.hpp"
 #include "delivery/local/local_courier.hpp"
 #include "delivery/local/maildir.hpp"
@@ -50,12 +52,25 @@ public:
     }
     DirectoryPtr current() const { return snapshot_.load(); }
 
-    // SIGHUP: local_domains and [[route]] may have changed in the config.
-    void use_domains(std::vector<std::string> local_domains, std::vector<config::Route> routes) {
+    // SIGHUP, in two steps: prepare reads the accounts with the new
+    // local_domains and [[route]] (and may throw); use puts them in force.
+    struct Prepared {
+        std::vector<std::string> domains;
+        std::vector<config::Route> routes;
+        std::uint64_t version = 0;
+        DirectoryPtr snapshot;
+    };
+    Prepared prepare(std::vector<std::string> local_domains, std::vector<config::Route> routes) const {
+        Prepared prepared{std::move(local_domains), std::move(routes), store_.version(), {}};
+        prepared.snapshot = accounts::load_directory(store_, prepared.domains, prepared.routes);
+        return prepared;
+    }
+    void use(Prepared prepared) {
         std::lock_guard lock(mutex_);
-        domains_ = std::move(local_domains);
-        routes_ = std::move(routes);
-        refresh_locked();
+        domains_ = std::move(prepared.domains);
+        routes_ = std::move(prepared.routes);
+        version_ = prepared.version;  // a change since is picked up by the watcher
+        snapshot_.store(std::move(prepared.snapshot));
     }
 
 private:
@@ -167,6 +182,128 @@ std::shared_ptr<const net::Runtime> make_runtime(const config::Config& loaded,
     return runtime;
 }
 
+// The local mailboxes' courier, swapped whole when delivery.maildir or the
+// hostname changes on reload; a delivery in progress finishes with the one it
+// started with.
+class SwappableCourier final : public delivery::Courier {
+public:
+    explicit SwappableCourier(std::shared_ptr<delivery::Courier> courier) : current_(std::move(courier)) {}
+    void swap(std::shared_ptr<delivery::Courier> courier) { current_.store(std::move(courier)); }
+    delivery::DeliveryOutcome deliver(const spool::QueuedMessage& message, std::string_view recipient) override {
+        const std::shared_ptr<delivery::Courier> courier = current_.load();
+        return courier->deliver(message, recipient);
+    }
+
+private:
+    std::atomic<std::shared_ptr<delivery::Courier>> current_;
+};
+
+// Creates the mailbox root, so a template naming a directory that cannot be
+// made fails here (at start or on reload) rather than at each delivery.
+std::shared_ptr<delivery::Courier> make_maildir_courier(const config::Config& loaded) {
+    auto config = std::make_shared<const config::Config>(loaded);
+    std::filesystem::create_directories(config::maildir_root(*config));
+    return std::make_shared<delivery::MaildirCourier>(
+        config::maildir_root(*config),
+        [config](std::string_view localpart, std::string_view domain) {
+            return config::maildir_for(*config, localpart, domain);
+        },
+        config->hostname);
+}
+
+// A listener kept until restart may need TLS that the new file no longer
+// configures (the loader checked the new file's listeners, not the running ones).
+void check_tls_for_listeners(const config::Config& config) {
+    for (const config::Listener& listener : config.listeners) {
+        const bool needs_tls = listener.role != config::ListenerRole::mx;  // as the loader's check
+        if (needs_tls && (config.tls.cert.empty() || config.tls.key.empty()))
+            throw config::ConfigError(config.source.string() + ": tls.cert: the running " +
+                                      std::string(config::to_string(listener.role)) +
+                                      " listener needs a certificate until restart (keep tls.cert and tls.key set)");
+    }
+}
+
+// SIGHUP, all or nothing (docs/operations.md, "Reloading"). prepare() does
+// everything that can fail — reads and checks the file, builds the TLS
+// context (certificate and key must match), reads the accounts with the new
+// domains, makes the mailbox root, builds the resolver, reads the DKIM keys —
+// without touching the running server; only when all of it succeeded does
+// apply() put it in force, and apply() cannot fail. Keys marked restart in
+// the schema table keep their running values and are named in a warning.
+class Reloader {
+public:
+    struct Parts {
+        LiveDirectory& directory;
+        SwappableCourier& maildir;
+        delivery::LocalCourier& local;
+        Outbound& outbound;
+        scheduler::DeliveryQueue& queue;
+        Bouncer& bouncer;
+        auth::Authenticator& authenticator;
+        std::function<DirectoryPtr()> directory_now;
+    };
+    Reloader(const GlobalOptions& options, const config::Config& running, Parts parts)
+        : options_(options), running_(running), parts_(std::move(parts)) {}
+
+    // Throws, naming the problem, when anything would fail; then nothing changed.
+    std::shared_ptr<const net::Runtime> reload() {
+        Prepared prepared = prepare(load_config(options_));
+        apply(prepared);
+        return prepared.runtime;
+    }
+
+private:
+    struct Prepared {
+        config::Config config;                         // the new file, restart keys as running
+        std::vector<const config::KeySpec*> restart;   // changed keys that wait for a restart
+        std::shared_ptr<const net::Runtime> runtime;   // TLS context built
+        LiveDirectory::Prepared directory;
+        std::shared_ptr<delivery::Courier> maildir;    // null: unchanged
+        Outbound::Prepared outbound;
+    };
+
+    Prepared prepare(const config::Config& fresh) const {
+        Prepared prepared;
+        std::vector<const config::KeySpec*> changed = config::changed_keys(running_, fresh);
+        for (const config::KeySpec* spec : changed)
+            if (spec->reload == config::Reload::restart) prepared.restart.push_back(spec);
+        prepared.config = config::keep_restart_values(running_, fresh);
+        check_tls_for_listeners(prepared.config);
+        prepared.runtime = make_runtime(prepared.config, parts_.directory_now);
+        prepared.directory = parts_.directory.prepare(prepared.config.local_domains, prepared.config.routes);
+        if (maildir_changed(changed)) prepared.maildir = make_maildir_courier(prepared.config);
+        prepared.outbound = parts_.outbound.prepare(prepared.config);
+        return prepared;
+    }
+
+    void apply(Prepared& prepared) {
+        const config::Config& config = prepared.config;
+        parts_.directory.use(std::move(prepared.directory));
+        if (prepared.maildir) parts_.maildir.swap(std::move(prepared.maildir));
+        parts_.local.update(config);
+        parts_.outbound.apply(std::move(prepared.outbound));
+        parts_.queue.update(config);
+        parts_.bouncer.update(config);
+        parts_.authenticator.update(config.limits);
+        observe::set_log_level(config.log_level);
+        if (!prepared.restart.empty())
+            spdlog::warn("reload: changed keys that need a restart, their running values are kept: {}",
+                         config::key_list(prepared.restart));
+        running_ = config;
+    }
+
+    // What the Maildir courier is built from (data_dir needs a restart).
+    static bool maildir_changed(const std::vector<const config::KeySpec*>& changed) {
+        return std::any_of(changed.begin(), changed.end(), [](const config::KeySpec* spec) {
+            return spec->key == "delivery.maildir" || spec->key == "hostname";
+        });
+    }
+
+    const GlobalOptions& options_;
+    config::Config running_;  // as applied; touched by SIGHUP only (the server's control thread)
+    Parts parts_;
+};
+
 int serve(const GlobalOptions& options) {
     const bool embedded = options.config_path.empty();
     config::Config config = load_config(options);
@@ -182,11 +319,8 @@ int serve(const GlobalOptions& options) {
     auto directory_now = [&directory] { return directory.current(); };
 
     auto spool = spool::open_fs_spool({config.data_dir / "spool"});
-    std::filesystem::create_directories(config::maildir_root(config));
-    delivery::MaildirCourier courier(config::maildir_root(config), [&config](std::string_view localpart, std::string_view domain) {
-        return config::maildir_for(config, localpart, domain);
-    }, config.hostname);
-    delivery::LocalCourier local(config, courier);  // Maildir, or LMTP per domain ([[lmtp]], delivery.lmtp)
+    SwappableCourier maildir(make_maildir_courier(config));
+    delivery::LocalCourier local(config, maildir);  // Maildir, or LMTP per domain ([[lmtp]], delivery.lmtp)
     delivery::DiscardCourier discard;
     Outbound outbound(config);
     Bouncer bouncer(config, *spool);
@@ -201,13 +335,9 @@ int serve(const GlobalOptions& options) {
 
     auth::Authenticator authenticator(*store, auth::AppPasswordKey::load_or_create(config.data_dir), config.limits);
     net::Services services{*spool, queue, authenticator, {}, {}};
-    net::Server server(make_runtime(config, directory_now), services, [&] {
-        const config::Config reloaded = load_config(options);
-        directory.use_domains(reloaded.local_domains, reloaded.routes);
-        outbound.reload(reloaded);
-        local.update(reloaded);
-        return make_runtime(reloaded, directory_now);
-    });
+    Reloader reloader(options, config,
+                      {directory, maildir, local, outbound, queue, bouncer, authenticator, directory_now});
+    net::Server server(make_runtime(config, directory_now), services, [&reloader] { return reloader.reload(); });
     auto bound = server.bind();
     // `cartero sendmail` submits here (net/local_submission.hpp, docs/sendmail.md).
     const auto submit_socket = net::submit_socket_path(config.data_dir);

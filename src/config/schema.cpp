@@ -2,6 +2,9 @@
 //
 // To add a key: add the field (with its default) to config.hpp, one row here,
 // and one row in docs/configuration.md; the unit tests fail until all three agree.
+// A key whose value is read only at start (a socket, a thread count, a path
+// kept open) is wrapped in restart_only(...): SIGHUP then keeps its running
+// value and logs it as needing a restart, and docs/operations.md must say so.
 #include "config/schema.hpp"
 
 #include <algorithm>
@@ -165,7 +168,59 @@ void store_route_transport(Config& config, const Value& value) {
     config.routes.back().transport = *transport;
 }
 
-Value no_default(const Config&) { return std::monostate{}; }
+// Entry keys load from the last entry, like store writes to it; with no entry
+// (Config{}) there is nothing to load, which default_text shows as "(required)".
+template <auto Entries, auto Member>
+Value load_entry(const Config& config) {
+    const auto& entries = config.*Entries;
+    if (entries.empty()) {
+        return std::monostate{};
+    }
+    return to_value(entries.back().*Member);
+}
+
+Value load_listener_role(const Config& config) {
+    if (config.listeners.empty()) {
+        return std::monostate{};
+    }
+    return std::string(to_string(config.listeners.back().role));
+}
+
+Value load_listener_address(const Config& config) {
+    if (config.listeners.empty()) {
+        return std::monostate{};
+    }
+    const Listener& listener = config.listeners.back();
+    const bool v6 = listener.host.find(':') != std::string::npos;
+    return (v6 ? "[" + listener.host + "]" : listener.host) + ":" + std::to_string(listener.port);
+}
+
+Value load_route_transport(const Config& config) {
+    if (config.routes.empty()) {
+        return std::monostate{};
+    }
+    return std::string(to_string(config.routes.back().transport));
+}
+
+Value load_relay_tls(const Config& config) {
+    if (config.relays.empty()) {
+        return std::monostate{};
+    }
+    return std::string(to_string(config.relays.back().tls));
+}
+
+Value load_destination_tls(const Config& config) {
+    if (config.destinations.empty() || !config.destinations.back().tls) {
+        return std::monostate{};
+    }
+    return std::string(to_string(*config.destinations.back().tls));
+}
+
+// A row whose value is read only at start: see Reload in schema.hpp.
+constexpr KeySpec restart_only(KeySpec spec) {
+    spec.reload = Reload::restart;
+    return spec;
+}
 
 // entry<&Config::relays, &Relay::port>: a key of the entry being read (the last one).
 template <auto Entries, auto Member>
@@ -322,9 +377,9 @@ constexpr KeySpec kSchema[] = {
     {"hostname", Kind::text, Scope::global, kNoBounds,
      "Name of this server in the greeting, the EHLO reply and Received headers.",
      store_hostname, load_field<&Config::hostname>},
-    {"data_dir", Kind::path, Scope::global, kNoBounds,
+    restart_only({"data_dir", Kind::path, Scope::global, kNoBounds,
      "Directory for the queue, the accounts database and, by default, mailboxes.",
-     store_field<&Config::data_dir>, load_field<&Config::data_dir>},
+     store_field<&Config::data_dir>, load_field<&Config::data_dir>}),
     {"local_domains", Kind::text_list, Scope::global, kNoBounds,
      "Domains whose mail is delivered here; mail for any other domain (but [[route]] domains) is "
      "relayed only for authenticated users and trusted_networks.",
@@ -335,64 +390,66 @@ constexpr KeySpec kSchema[] = {
      store_trusted_networks, load_field<&Config::trusted_networks>},
 
     // [[listener]]: one table per socket.
-    {"listener.role", Kind::text, Scope::listener, kNoBounds,
+    restart_only({"listener.role", Kind::text, Scope::listener, kNoBounds,
      "mx (mail for local_domains, no AUTH), submission (STARTTLS then AUTH required) or "
      "submissions (implicit TLS, AUTH required).",
-     store_listener_role, no_default},
-    {"listener.address", Kind::text, Scope::listener, kNoBounds,
+     store_listener_role, load_listener_role}),
+    restart_only({"listener.address", Kind::text, Scope::listener, kNoBounds,
      "HOST:PORT to listen on, HOST an IP address (IPv6 in brackets); port 0 = any free port.",
-     store_listener_address, no_default},
+     store_listener_address, load_listener_address}),
 
     // [[route]]: one table per routed domain.
     {"route.domain", Kind::text, Scope::route, kNoBounds,
      "Exact domain (not its sub-domains) whose mail goes to this route's transport; accepted from "
      "anyone like a local domain, without a user check. Must not be in local_domains.",
-     store_route_domain, no_default},
+     store_route_domain, load_entry<&Config::routes, &Route::domain>},
     {"route.transport", Kind::text, Scope::route, kNoBounds,
      "What happens to the domain's mail: discard (accept it durably, then throw it away: for "
      "benchmarks and sinks only).",
-     store_route_transport, no_default},
+     store_route_transport, load_route_transport},
 
     // [[relay]]: one table per smarthost.
     {"relay.name", Kind::text, Scope::relay, kNoBounds,
      "Name that delivery.relay and destination.relay use for this smarthost.",
-     store_relay_name, no_default},
+     store_relay_name, load_entry<&Config::relays, &Relay::name>},
     {"relay.host", Kind::text, Scope::relay, kNoBounds,
      "The smarthost's name (its certificate is verified against it) or IP address.",
-     store_relay_host, no_default},
+     store_relay_host, load_entry<&Config::relays, &Relay::host>},
     {"relay.port", Kind::count, Scope::relay, {1, 65535},
      "Port: 587 for starttls, 465 for implicit.",
-     store_entry<&Config::relays, &Relay::port>, no_default},
+     store_entry<&Config::relays, &Relay::port>, load_entry<&Config::relays, &Relay::port>},
     {"relay.tls", Kind::text, Scope::relay, kNoBounds,
      "starttls (STARTTLS required), implicit (TLS from the start) or none (plaintext, loopback addresses only); "
      "certificates are always verified.",
-     store_relay_tls, no_default},
+     store_relay_tls, load_relay_tls},
     {"relay.username", Kind::text, Scope::relay, kNoBounds,
      "Login for SMTP AUTH (sent only over TLS); leave out for no AUTH.",
-     store_entry<&Config::relays, &Relay::username>, no_default, true},
+     store_entry<&Config::relays, &Relay::username>,
+     load_entry<&Config::relays, &Relay::username>, true},
     {"relay.password_file", Kind::path, Scope::relay, kNoBounds,
      "File whose first line is the password or app password (keep it mode 600); required with username.",
-     store_entry<&Config::relays, &Relay::password_file>, no_default, true},
+     store_entry<&Config::relays, &Relay::password_file>,
+     load_entry<&Config::relays, &Relay::password_file>, true},
 
     // [[destination]]: one table per remote domain with its own rules.
     {"destination.domain", Kind::text, Scope::destination, kNoBounds,
      "Exact remote domain these rules apply to; not a local or routed domain.",
-     store_destination_domain, no_default},
+     store_destination_domain, load_entry<&Config::destinations, &Destination::domain>},
     {"destination.relay", Kind::text, Scope::destination, kNoBounds,
      "Send this domain's mail through the [[relay]] of this name instead of its MX hosts.",
-     store_destination_relay, no_default, true},
+     store_destination_relay, load_entry<&Config::destinations, &Destination::relay>, true},
     {"destination.tls", Kind::text, Scope::destination, kNoBounds,
      "TLS policy to this domain's MX hosts, overriding delivery.tls: none, may or must.",
-     store_destination_tls, no_default, true},
+     store_destination_tls, load_destination_tls, true},
 
     // [[lmtp]]: one table per local domain whose mailboxes are in an LMTP server.
     {"lmtp.domain", Kind::text, Scope::lmtp, kNoBounds,
      "Local domain (one of local_domains) whose mailboxes are in this LMTP server instead of Maildirs.",
-     store_lmtp_domain, no_default},
+     store_lmtp_domain, load_entry<&Config::lmtp_servers, &LmtpServer::domain>},
     {"lmtp.address", Kind::text, Scope::lmtp, kNoBounds,
      "The LMTP server: \"unix:/run/dovecot/lmtp\" (a Unix socket, absolute path) or \"HOST:PORT\" with an IP "
      "address.",
-     store_lmtp_address, no_default},
+     store_lmtp_address, load_entry<&Config::lmtp_servers, &LmtpServer::address>},
 
     // [tls]
     {"tls.cert", Kind::path, Scope::global, kNoBounds,
@@ -421,15 +478,15 @@ constexpr KeySpec kSchema[] = {
      "How long a message is retried before it bounces to its sender.",
      store_field<&Config::delivery, &Delivery::queue_lifetime>,
      load_field<&Config::delivery, &Delivery::queue_lifetime>},
-    {"delivery.local_concurrency", Kind::count, Scope::global, {1, 256},
+    restart_only({"delivery.local_concurrency", Kind::count, Scope::global, {1, 256},
      "Local (Maildir) deliveries running at the same time.",
      store_field<&Config::delivery, &Delivery::local_concurrency>,
-     load_field<&Config::delivery, &Delivery::local_concurrency>},
+     load_field<&Config::delivery, &Delivery::local_concurrency>}),
 
-    {"delivery.remote_concurrency", Kind::count, Scope::global, {1, 1024},
+    restart_only({"delivery.remote_concurrency", Kind::count, Scope::global, {1, 1024},
      "Remote (SMTP) deliveries running at the same time.",
      store_field<&Config::delivery, &Delivery::remote_concurrency>,
-     load_field<&Config::delivery, &Delivery::remote_concurrency>},
+     load_field<&Config::delivery, &Delivery::remote_concurrency>}),
     {"delivery.destination_concurrency", Kind::count, Scope::global, {1, 1024},
      "Connections at the same time to one destination (a remote domain or a relay).",
      store_field<&Config::delivery, &Delivery::destination_concurrency>,
@@ -568,13 +625,13 @@ constexpr KeySpec kSchema[] = {
      "How long an AUTH failure is remembered.",
      store_field<&Config::limits, &Limits::auth_failure_window>,
      load_field<&Config::limits, &Limits::auth_failure_window>},
-    {"limits.auth_concurrency", Kind::count, Scope::global, {1, 256},
+    restart_only({"limits.auth_concurrency", Kind::count, Scope::global, {1, 256},
      "Password verifications (argon2id) running at the same time, each on its own thread.",
      store_field<&Config::limits, &Limits::auth_concurrency>,
-     load_field<&Config::limits, &Limits::auth_concurrency>},
-    {"limits.auth_queue", Kind::count, Scope::global, {1, 100000},
+     load_field<&Config::limits, &Limits::auth_concurrency>}),
+    restart_only({"limits.auth_queue", Kind::count, Scope::global, {1, 100000},
      "Verifications waiting for a thread; past it AUTH gets a temporary failure.",
-     store_field<&Config::limits, &Limits::auth_queue>, load_field<&Config::limits, &Limits::auth_queue>},
+     store_field<&Config::limits, &Limits::auth_queue>, load_field<&Config::limits, &Limits::auth_queue>}),
     {"limits.shutdown_grace", Kind::duration, Scope::global, {0, ms(1h)},
      "On SIGTERM, time given to sessions in progress before they are closed.",
      store_field<&Config::limits, &Limits::shutdown_grace>, load_field<&Config::limits, &Limits::shutdown_grace>},
@@ -586,17 +643,17 @@ constexpr KeySpec kSchema[] = {
      load_field<&Config::received_header_includes_auth_user>},
 
     // [server]
-    {"server.io_threads", Kind::count, Scope::global, {0, 1024},
+    restart_only({"server.io_threads", Kind::count, Scope::global, {0, 1024},
      "Threads running connections; 0 = one per CPU core.",
-     store_field<&Config::io_threads>, load_field<&Config::io_threads>},
+     store_field<&Config::io_threads>, load_field<&Config::io_threads>}),
 
     // [log]
     {"log.level", Kind::text, Scope::global, kNoBounds,
      "Least severe level logged: trace, debug, info, warn or error.",
      store_log_level, load_field<&Config::log_level>},
-    {"log.file", Kind::path, Scope::global, kNoBounds,
+    restart_only({"log.file", Kind::path, Scope::global, kNoBounds,
      "File the log is appended to; empty = standard error.",
-     store_field<&Config::log_file>, load_field<&Config::log_file>},
+     store_field<&Config::log_file>, load_field<&Config::log_file>}),
 };
 
 std::string quoted(const std::string& text) {
@@ -662,6 +719,10 @@ std::string default_text(const KeySpec& spec) {
         return spec.optional ? "(optional)" : "(required)";
     }
     return format_value(spec.kind, value);
+}
+
+std::string_view reload_name(Reload reload) {
+    return reload == Reload::restart ? "restart" : "reloads";
 }
 
 std::string_view kind_name(Kind kind) {

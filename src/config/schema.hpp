@@ -37,6 +37,14 @@ enum class Kind {
 // that are not marked optional.
 enum class Scope { global, listener, route, relay, destination, lmtp };
 
+// What SIGHUP does with a changed value (docs/operations.md, "Reloading").
+//   live     the running server takes the new value: new sessions, deliveries,
+//            lookups and signatures use it;
+//   restart  read only at start (sockets, threads, paths of open files): a
+//            reload keeps the running value and logs the key as needing a
+//            restart (cli/reload.hpp). Every key of an entry scope shares one mode.
+enum class Reload { live, restart };
+
 // A value after TOML type checking: text and path -> string, text_list -> vector,
 // flag -> bool, count and size -> int64 (units, octets), duration -> milliseconds.
 // monostate = "no default" (entry keys).
@@ -60,10 +68,12 @@ struct KeySpec {
     // store into the last entry: config.listeners.back(), config.routes.back().
     void (*store)(Config&, const Value&);
     // The value held now: Config{} gives the default; the loader uses it for
-    // checks across keys. monostate for entry keys.
+    // checks across keys. Entry keys load from the last entry, the one store
+    // writes (monostate when there is none, or when an optional key is unset).
     Value (*load)(const Config&);
     // Entry keys only: may be left out of an entry ("(optional)" in the docs).
     bool optional = false;
+    Reload reload = Reload::live;
 };
 
 std::span<const KeySpec> schema();
@@ -80,6 +90,9 @@ std::string bounds_text(const KeySpec& spec);
 
 // format_value of the Config{} value, or "(required)" / "(optional)" for entry keys.
 std::string default_text(const KeySpec& spec);
+
+// "reloads" or "restart": how docs/operations.md names spec.reload.
+std::string_view reload_name(Reload reload);
 
 // "size", "duration", ...: the type column of docs/configuration.md.
 std::string_view kind_name(Kind kind);

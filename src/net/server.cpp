@@ -244,7 +244,7 @@ void Server::Impl::wait_for_signal() {
 void Server::Impl::on_reload() {
     try {
         runtime.store(reload());
-        spdlog::info("reloaded configuration and certificates (listeners change only on restart)");
+        spdlog::info("reloaded configuration and certificates");
     } catch (const std::exception& e) {
         spdlog::error("reload refused, keeping the running configuration: {}", e.what());
     }

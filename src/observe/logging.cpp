@@ -50,4 +50,6 @@ void init_logging(std::string_view level, const std::filesystem::path& file) {
     spdlog::set_default_logger(std::move(logger));
 }
 
+void set_log_level(std::string_view level) { spdlog::default_logger()->set_level(level_from_name(level)); }
+
 }  // namespace cartero::observe

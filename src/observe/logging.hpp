@@ -25,4 +25,7 @@ inline constexpr std::string_view kLinePattern = "%Y-%m-%dT%H:%M:%S.%eZ cartero[
 // for an unknown level and spdlog::spdlog_ex when the file cannot be opened.
 void init_logging(std::string_view level, const std::filesystem::path& file = {});
 
+// SIGHUP: a new log.level for the logger init_logging made (log.file is kept).
+void set_log_level(std::string_view level);
+
 }  // namespace cartero::observe

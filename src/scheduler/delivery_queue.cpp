@@ -83,6 +83,19 @@ void DeliveryQueue::recover(std::vector<spool::QueuedMessage> messages) {
     for (auto& message : messages) enqueue(std::move(message));
 }
 
+void DeliveryQueue::update(const config::Config& config) {
+    const DeliveryQueueOptions fresh = DeliveryQueueOptions::from(config);
+    std::lock_guard lock(mutex_);
+    options_.retry = fresh.retry;
+    options_.per_destination = fresh.per_destination;
+    options_.delay_warning = fresh.delay_warning;
+}
+
+DeliveryQueueOptions DeliveryQueue::current_options() const {
+    std::lock_guard lock(mutex_);
+    return options_;
+}
+
 void DeliveryQueue::stop() {
     {
         std::lock_guard lock(mutex_);
@@ -163,7 +176,7 @@ bool DeliveryQueue::attempt(Entry& entry) {
     if (failed) entry.waited_for_slot = false;
     auto& done = entry.message.done;
     const bool all_done = std::all_of(done.begin(), done.end(), [](bool d) { return d; });
-    if (!all_done && expired(options_.retry, received_at(entry.message), std::chrono::system_clock::now())) {
+    if (!all_done && expired(current_options().retry, received_at(entry.message), std::chrono::system_clock::now())) {
         entry.waited_for_slot = false;
         for (std::size_t i = 0; i < done.size(); ++i) {
             if (done[i]) continue;
@@ -184,9 +197,10 @@ bool DeliveryQueue::attempt(Entry& entry) {
 // RFC 3461 4.1 NOTIFY=DELAY: once per message, when it has waited past
 // delivery.delay_warning, for the recipients still deferred.
 void DeliveryQueue::warn_of_delay(Entry& entry, const Results& results, std::vector<RecipientNotice>& notices) {
-    if (entry.delay_warned || options_.delay_warning.count() == 0) return;
+    const std::chrono::milliseconds delay_warning = current_options().delay_warning;
+    if (entry.delay_warned || delay_warning.count() == 0) return;
     const auto waited = std::chrono::system_clock::now() - received_at(entry.message);
-    if (waited < options_.delay_warning) return;
+    if (waited < delay_warning) return;
     const std::size_t before = notices.size();
     for (const auto& [index, result] : results)
         if (result.verdict == Verdict::deferred) notices.push_back({index, Action::delayed, result.outcome});

@@ -137,6 +137,12 @@ public:
     // Messages found by Spool::recover() at start.
     void recover(std::vector<spool::QueuedMessage> messages);
 
+    // SIGHUP: the retry policy, delivery.destination_concurrency and
+    // delivery.delay_warning of `config`, for the decisions taken from now on
+    // (a message keeps the due time it has). The worker counts
+    // (delivery.local_concurrency, delivery.remote_concurrency) stay until restart.
+    void update(const config::Config& config);
+
     // Finishes the deliveries in progress (each bounded by its courier) and
     // stops the workers; what is still queued stays in the spool.
     void stop();
@@ -213,6 +219,7 @@ private:
     bool take_remote_slot(const std::string& destination);
     void release_remote_slot(const std::string& destination);
     void settle(Entry entry, bool finished);
+    DeliveryQueueOptions current_options() const;  // takes mutex_: for the unlocked paths
     // Operator side (delivery_queue_operations.cpp).
     Entry make_entry(spool::QueuedMessage message) const;
     static MessageView view_of(const Entry& entry, Clock::time_point steady_now,
@@ -227,7 +234,7 @@ private:
     spool::Spool& spool_;
     Router router_;
     Couriers couriers_;
-    DeliveryQueueOptions options_;
+    DeliveryQueueOptions options_;  // guarded by mutex_ (update)
     Notifier notifier_;
     std::counting_semaphore<> local_slots_;
 

@@ -109,6 +109,109 @@ class ReloadTest(unittest.TestCase):
                 self.assertEqual(c.reply().code, 220)
 
 
+def rcpt_code(srv, rcpt: str) -> int:
+    """The reply code to RCPT TO:<rcpt> on mx, from a fresh session."""
+    with srv.raw("mx") as c:
+        c.reply()
+        c.ehlo()
+        assert c.cmd("MAIL FROM:<someone@elsewhere.test>").code == 250
+        return c.cmd(f"RCPT TO:<{rcpt}>").code
+
+
+def send_mx(srv, rcpt: str, token: str) -> None:
+    with srv.raw("mx") as c:
+        c.reply()
+        c.ehlo()
+        assert c.cmd("MAIL FROM:<someone@elsewhere.test>").code == 250
+        r = c.cmd(f"RCPT TO:<{rcpt}>")
+        assert r.code == 250, r
+        assert c.cmd("DATA").code == 354
+        c.send(h.make_message(sender="someone@elsewhere.test", rcpt=rcpt, token=token) + b".\r\n")
+        r = c.reply(15)
+        assert r.code == 250, r
+
+
+def reloads_seen(srv) -> int:
+    return len(re.findall(r"reloaded configuration|reload refused", srv.log_text()))
+
+
+def hup_and_wait(srv) -> str:
+    """Sends SIGHUP and waits until the server logged the outcome; returns the new log text."""
+    before = reloads_seen(srv)
+    start = len(srv.log_text())
+    srv.signal(signal.SIGHUP)
+    deadline = time.monotonic() + 20
+    while reloads_seen(srv) == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return srv.log_text()[start:]
+
+
+class ReloadAllOrNothingTest(unittest.TestCase):
+    """Issue 8, section 6: a reload is applied whole or not at all, every key that can
+    reload does, and the keys that need a restart are named."""
+
+    def test_key_not_matching_certificate_refuses_the_whole_reload(self):
+        carol = "carol@new.test"
+        with h.Server(users={BOB: "bob-pw-1234"}, name="hupall") as srv:
+            old_der = h.leaf_der(srv.cert)
+            _, other_key = srv.pki.issue("other", cn="other.localhost")
+            srv.config["local_domains"] = ["new.test"]
+            srv.config["tls"]["key"] = str(other_key)
+            srv.write_config()
+            srv.add_user(carol, "carol-pw-1234")  # `cartero user` reads the new file: new.test is local there
+            time.sleep(0.5)  # the running server sees the new account (and still not its domain)
+            self.assertEqual(rcpt_code(srv, BOB), 250)
+            self.assertNotEqual(rcpt_code(srv, carol), 250)
+            log = hup_and_wait(srv)
+            self.assertRegex(log, r"reload refused, keeping the running configuration: .*TLS key .*"
+                                  + re.escape(str(other_key)))
+            self.assertNotIn("reloaded configuration", log)
+            # nothing of the new file applies: the old domain still takes mail, the new one does not
+            self.assertEqual(rcpt_code(srv, BOB), 250, "the running local_domains were replaced")
+            self.assertNotEqual(rcpt_code(srv, carol), 250, "the refused file's local_domains were applied")
+            with h.RawClient(srv.port("submissions"), tls_context=srv.client_context()) as n:
+                self.assertEqual(n.sock.getpeercert(binary_form=True), old_der)
+            t = "tok" + os.urandom(6).hex()
+            send_mx(srv, BOB, t)
+            srv.wait_for_delivery(BOB, 1)
+
+    def test_maildir_template_reloads(self):
+        with h.Server(users={BOB: "bob-pw-1234"}, name="hupmaildir") as srv:
+            send_mx(srv, BOB, "first" + os.urandom(4).hex())
+            srv.wait_for_delivery(BOB, 1)
+            boxes = srv.tmp / "boxes"
+            srv.config["delivery"]["maildir"] = str(boxes) + "/{domain}/{localpart}"
+            srv.write_config()
+            log = hup_and_wait(srv)
+            self.assertIn("reloaded configuration", log)
+            t = "second" + os.urandom(4).hex()
+            send_mx(srv, BOB, t)
+            new_box = boxes / "example.test" / "bob" / "new"
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and not (new_box.is_dir() and any(new_box.iterdir())):
+                time.sleep(0.05)
+            self.assertTrue(new_box.is_dir() and any(t.encode() in p.read_bytes() for p in new_box.iterdir()),
+                            f"the message after SIGHUP is not in the new delivery.maildir\n{srv.log_tail(20)}")
+            self.assertEqual(len(srv.maildir_messages(BOB)), 1, "the old Maildir got the message after SIGHUP")
+
+    def test_restart_only_keys_are_named_and_the_rest_applies(self):
+        with h.Server(config={"limits": {"message_size": 50000}}, name="huprestart") as srv:
+            srv.config["server"] = {"io_threads": 3}
+            srv.config["limits"]["auth_queue"] = 10
+            srv.config["limits"]["message_size"] = 70000
+            srv.write_config()
+            log = hup_and_wait(srv)
+            m = re.search(r"need a restart[^\n]*", log)
+            self.assertIsNotNone(m, log)
+            self.assertIn("server.io_threads", m.group(0))
+            self.assertIn("limits.auth_queue", m.group(0))
+            self.assertNotIn("limits.message_size", m.group(0))
+            self.assertIn("reloaded configuration", log)
+            with srv.raw("mx") as c:
+                c.reply()
+                self.assertIn("SIZE 70000", c.ehlo().keywords())
+
+
 class ShutdownTest(unittest.TestCase):
     def test_sigterm_with_open_session(self):
         cfg = {"limits": {"shutdown_grace": "3s"}}

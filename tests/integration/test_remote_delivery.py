@@ -10,6 +10,7 @@ import email
 import email.policy
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -269,6 +270,48 @@ class DkimTest(unittest.TestCase):
             finally:
                 tx.stop()
                 tx.cleanup()
+
+
+def hup(srv: h.Server) -> None:
+    """SIGHUP, then wait for the server's verdict; fails the test if the reload was refused."""
+    before = len(re.findall(r"reloaded configuration|reload refused", srv.log_text()))
+    srv.signal(signal.SIGHUP)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        verdicts = re.findall(r"reloaded configuration|reload refused", srv.log_text())
+        if len(verdicts) > before:
+            assert verdicts[-1] == "reloaded configuration", srv.log_tail(20)
+            return
+        time.sleep(0.05)
+    raise AssertionError("no reload verdict in the log\n" + srv.log_tail(20))
+
+
+class ReloadTest(unittest.TestCase):
+    """Issue 8, section 6: SIGHUP reloads the DKIM keys and the resolver (dns.*)."""
+    ZONES = {"remote.test": {"MX": ["10 mx.remote.test"]}, "mx.remote.test": {"A": "127.0.0.1"}}
+
+    def test_dkim_key_added_while_running_signs_after_sighup(self):
+        with receiver() as rx, DnsServer(self.ZONES) as dns, sender(dns, rx.port("mx")) as tx:
+            submit(tx, [BOB], h.make_message(subject="before", sender=ALICE[0], rcpt=BOB))
+            self.assertNotIn(b"DKIM-Signature:", rx.wait_for_delivery(BOB, 1)[0].raw)
+            tx.cli("dkim", "keygen", "example.test", "--selector", "s2026")
+            hup(tx)
+            tx.wait_log(r"DKIM key for example.test \(selector s2026\) loaded")
+            submit(tx, [BOB], h.make_message(subject="after", sender=ALICE[0], rcpt=BOB))
+            after = [m for m in rx.wait_for_delivery(BOB, 2) if b"Subject: after" in m.raw]
+            self.assertEqual(len(after), 1)
+            self.assertIn(b"s=s2026", after[0].raw, "the key added before SIGHUP does not sign")
+
+    def test_dns_resolver_change_applies_after_sighup(self):
+        nothing = {"dns": {"resolver": "127.0.0.1:9", "timeout": "1s"}}  # no DNS server there
+        with receiver() as rx, DnsServer(self.ZONES) as dns, sender(dns, rx.port("mx"), nothing) as tx:
+            qid = submit(tx, [BOB], h.make_message(subject="waits for DNS", sender=ALICE[0], rcpt=BOB))
+            tx.wait_log(rf"{qid}: to=<{BOB}>, .*status=deferred")
+            tx.config["dns"]["resolver"] = dns.address
+            tx.write_config()
+            hup(tx)
+            tx.cli("queue", "flush")
+            rx.wait_for_delivery(BOB, 1, timeout=20)
 
 
 class TlsPolicyTest(unittest.TestCase):

@@ -60,6 +60,7 @@ struct LmtpOptions {
     ConnectionTimeouts timeouts;                        // delivery.connect/command/data_timeout
     std::chrono::milliseconds reuse_time{std::chrono::seconds(5)};  // delivery.connection_reuse_time; 0 = never
     std::size_t idle_connections = 4;                   // delivery.local_concurrency
+    friend bool operator==(const LmtpOptions&, const LmtpOptions&) = default;
 };
 
 // The options for an LMTP server from the [delivery] keys.

@@ -45,10 +45,12 @@ void LocalCourier::update(const config::Config& config) {
 std::shared_ptr<const LocalCourier::Table> LocalCourier::build(const config::Config& config,
                                                                const Table* previous) const {
     auto table = std::make_shared<Table>();
+    table->config = std::make_shared<const config::Config>(config);
+    const bool same_options = previous != nullptr && lmtp_options(*previous->config) == lmtp_options(config);
     const auto courier_at = [&](const std::string& address) {
         auto& courier = table->by_address[address];
         if (courier) return courier;
-        if (previous != nullptr) {
+        if (same_options) {
             if (const auto kept = previous->by_address.find(address); kept != previous->by_address.end())
                 return courier = kept->second;
         }

@@ -6,8 +6,9 @@
 //
 // One LmtpCourier per distinct address, shared by the domains that name it, so
 // its idle connections serve all of them. update() (SIGHUP) swaps the table:
-// couriers whose address is unchanged are kept with their connections; a
-// courier no longer named is dropped once the deliveries using it finish
+// couriers whose address and options (lmtp_options: hostname, timeouts) are
+// unchanged are kept with their connections; a courier no longer named, or
+// built with other options, is dropped once the deliveries using it finish
 // (they hold it by shared_ptr).
 //
 // Trust: the recipient is a mailbox address validated at RCPT and after alias
@@ -45,6 +46,7 @@ private:
         std::map<std::string, std::shared_ptr<Courier>, std::less<>> by_domain;  // [[lmtp]] domains
         std::shared_ptr<Courier> fallback;  // delivery.lmtp; null = Maildir
         std::map<std::string, std::shared_ptr<Courier>> by_address;  // every LMTP courier, for reuse on update
+        std::shared_ptr<const config::Config> config;  // the couriers were built with its lmtp_options
     };
 
     std::shared_ptr<Courier> lmtp_for(std::string_view domain) const;

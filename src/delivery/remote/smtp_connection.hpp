@@ -79,6 +79,7 @@ struct ConnectionTimeouts {
     std::chrono::milliseconds quit{std::chrono::minutes(5)};
 
     std::chrono::milliseconds for_phase(smtp::ClientPhase phase) const;
+    friend bool operator==(const ConnectionTimeouts&, const ConnectionTimeouts&) = default;
 };
 
 struct ConnectionOptions {

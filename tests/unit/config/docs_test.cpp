@@ -78,6 +78,18 @@ TEST(ConfigurationDoc, ExampleLoads) {
     });
 }
 
+// docs/operations.md, "Reloading": one row per key saying whether SIGHUP
+// applies it or it needs a restart, as the schema's Reload mark says.
+TEST(OperationsDoc, SaysForEveryKeyWhetherItReloads) {
+    const std::string doc = read_doc("operations.md");
+    for (const KeySpec& spec : schema()) {
+        const std::vector<std::string> cells = row_of(doc, spec.key);
+        ASSERT_GE(cells.size(), 2u) << spec.key << ": no row \"| `" << spec.key
+                                    << "` | reloads or restart |\" in docs/operations.md";
+        EXPECT_EQ(cells[1], reload_name(spec.reload)) << spec.key << ": documented reload behaviour";
+    }
+}
+
 TEST(LimitsDoc, DescribesEveryLimit) {
     const std::string doc = read_doc("limits.md");
     for (const KeySpec& spec : schema()) {

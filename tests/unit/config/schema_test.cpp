@@ -89,6 +89,30 @@ TEST(Schema, RouteKeysStoreIntoTheLastRoute) {
     EXPECT_EQ(default_text(*find_key("route.domain")), "(required)");
 }
 
+// keep_restart_values restores an entry scope whole, so its keys must agree.
+TEST(Schema, EntryScopesShareOneReloadMode) {
+    for (const KeySpec& spec : schema()) {
+        if (spec.scope == Scope::global) continue;
+        for (const KeySpec& other : schema()) {
+            if (other.scope == spec.scope) {
+                EXPECT_EQ(spec.reload, other.reload) << spec.key << " and " << other.key;
+            }
+        }
+    }
+}
+
+TEST(Schema, EntryKeysLoadTheLastEntry) {
+    Config config;
+    config.listeners.push_back({ListenerRole::mx, "127.0.0.1", 25});
+    config.listeners.push_back({ListenerRole::submission, "::1", 587});
+    EXPECT_EQ(find_key("listener.role")->load(config), Value(std::string("submission")));
+    EXPECT_EQ(find_key("listener.address")->load(config), Value(std::string("[::1]:587")));
+    config.destinations.push_back({"example.com", "", std::nullopt});
+    EXPECT_EQ(find_key("destination.tls")->load(config), Value(std::monostate{}));
+    config.destinations.back().tls = TlsPolicy::must;
+    EXPECT_EQ(find_key("destination.tls")->load(config), Value(std::string("must")));
+}
+
 TEST(Schema, DefaultTextLooksLikeToml) {
     const struct {
         std::string_view key;

@@ -102,5 +102,23 @@ TEST(LocalCourier, UpdateKeepsUnchangedServersAndDropsOthers) {
     EXPECT_EQ(where(courier, "x@a.test"), "lmtp unix:/run/a #2 <x@a.test>") << "dropped earlier, so made anew";
 }
 
+// A courier keeps the options it was made with (LHLO name, timeouts): when
+// they change, SIGHUP must make it anew, or the old ones would stay until restart.
+TEST(LocalCourier, UpdateMakesCouriersAnewWhenTheirOptionsChange) {
+    NamedCourier maildir("maildir");
+    Factory factory;
+    LocalCourier courier(config_with({{"a.test", "unix:/run/a"}}), maildir, factory.function());
+    config::Config slower = config_with({{"a.test", "unix:/run/a"}});
+    slower.delivery.command_timeout = std::chrono::seconds(600);
+    courier.update(slower);
+    EXPECT_EQ(where(courier, "x@a.test"), "lmtp unix:/run/a #2 <x@a.test>") << "new command_timeout";
+    config::Config renamed = slower;
+    renamed.hostname = "mx.example.org";
+    courier.update(renamed);
+    EXPECT_EQ(where(courier, "x@a.test"), "lmtp unix:/run/a #3 <x@a.test>") << "new LHLO name";
+    courier.update(renamed);
+    EXPECT_EQ(where(courier, "x@a.test"), "lmtp unix:/run/a #3 <x@a.test>") << "same options: kept";
+}
+
 }  // namespace
 }  // namespace cartero::delivery

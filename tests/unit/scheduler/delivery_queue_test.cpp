@@ -312,6 +312,23 @@ TEST_F(QueueFixture, ExpiredRemoteRecipientIsBouncedWithTheLastError) {
     EXPECT_NE(log.notices[0].second.outcome.detail.find("queue lifetime expired"), std::string::npos);
 }
 
+// SIGHUP (DeliveryQueue::update): the new queue lifetime decides the next attempt.
+TEST_F(QueueFixture, UpdateAppliesTheNewRetryPolicyFromTheNextAttempt) {
+    NoticeLog log;
+    DeliveryQueue queue(*spool, router(), couriers(maildir), options, log.notifier());  // lifetime 1h
+    queue.enqueue(committed({"temp@a.example"}, "Subject: x\r\n\r\nhi\r\n", 5s));
+    ASSERT_TRUE(eventually([&] { return remote.calls().size() >= 3; }));
+    EXPECT_EQ(queue.counts().queued, 1u) << "retried, not given up, under a lifetime of 1h";
+    config::Config config;
+    config.delivery.queue_lifetime = 1s;
+    queue.update(config);
+    ASSERT_TRUE(eventually([&] { return queue.counts().queued == 0; })) << "the new lifetime was not applied";
+    std::lock_guard lock(log.mutex);
+    ASSERT_EQ(log.notices.size(), 1u);
+    EXPECT_EQ(log.notices[0].second.action, Action::failed);
+    EXPECT_NE(log.notices[0].second.outcome.detail.find("queue lifetime expired"), std::string::npos);
+}
+
 TEST_F(QueueFixture, DelayWarningIsGivenOnceForDeferredRecipients) {
     NoticeLog log;
     options.delay_warning = 1ms;
