@@ -100,25 +100,59 @@ std::filesystem::path executable_path() {
     return ec ? std::filesystem::path("cartero") : path;
 }
 
-// The embedded default tells a first-time user exactly what to type next.
-void print_banner(const config::Config& config, const std::vector<net::BoundListener>& bound,
-                  bool embedded) {
+// The command that runs `cartero` against this server's configuration: the
+// same --config file, or the same $CARTERO_HOME for the embedded default.
+std::string cartero_command(const GlobalOptions& options, const config::Config& config) {
+    const std::string exe = executable_path().string();
+    if (options.config_path.empty()) return "CARTERO_HOME=" + config.data_dir.string() + " " + exe;
+    return exe + " --config " + std::filesystem::absolute(options.config_path).string();
+}
+
+// The swaks command that sends a test message through the first submission
+// (STARTTLS) or submissions (implicit TLS) listener actually bound; empty when
+// there is neither. Debian 12's swaks (20201014) does not verify certificates
+// and has no --tls-verify* options, so none is printed; it asks for the password.
+std::string swaks_command(const std::vector<net::BoundListener>& bound, const std::string& address) {
+    for (const auto role : {config::ListenerRole::submission, config::ListenerRole::submissions}) {
+        for (const auto& listener : bound) {
+            if (listener.role != role) continue;
+            const char* tls = role == config::ListenerRole::submission ? "--tls" : "--tls-on-connect";
+            return "swaks --server " + listener.address + " " + tls + " --auth-user " + address + " \\\n" +
+                   "        --from " + address + " --to " + address;
+        }
+    }
+    return {};
+}
+
+// While no account exists, the server tells its operator exactly what to type
+// next. Every command is built from what this server really uses (config file,
+// listeners, local domain, Maildir) and works as printed on Debian 12:
+// tests/integration/test_first_start.py runs them.
+void print_first_steps(const GlobalOptions& options, const config::Config& config,
+                       const std::vector<net::BoundListener>& bound) {
+    if (config.local_domains.empty()) return;
+    const std::string& domain = config.local_domains.front();
+    const std::string address = "you@" + domain;
+    std::printf("\nNo accounts yet. Add one (you will be asked for a password):\n  %s user add %s\n",
+                cartero_command(options, config).c_str(), address.c_str());
+    const std::string swaks = swaks_command(bound, address);
+    if (swaks.empty()) return;
+    std::printf("Send yourself a test message (swaks asks for the password; it does not check the certificate):\n"
+                "  %s\n", swaks.c_str());
+    if (const auto& lmtp = config::lmtp_address_for(config, domain); !lmtp.empty())
+        std::printf("It is delivered over LMTP to %s\n", lmtp.c_str());
+    else
+        std::printf("It lands in %s/new/\n", config::maildir_for(config, "you", domain).c_str());
+}
+
+void print_banner(const GlobalOptions& options, const config::Config& config,
+                  const std::vector<net::BoundListener>& bound, bool no_accounts) {
     std::printf("cartero is running (hostname %s, data in %s)\n", config.hostname.c_str(),
                 config.data_dir.c_str());
     for (const auto& listener : bound)
         std::printf("  %-12s %s\n", std::string(config::to_string(listener.role)).c_str(),
                     listener.address.c_str());
-    if (embedded) {
-        const std::string exe = executable_path().string();
-        const std::string home = "CARTERO_HOME=" + config.data_dir.string();
-        std::printf("\nAdd a user (you will be asked for a password):\n  %s %s user add you@localhost\n",
-                    home.c_str(), exe.c_str());
-        std::printf("Send yourself a test message over submission with STARTTLS (self-signed certificate):\n"
-                    "  swaks --server 127.0.0.1:2587 --tls --tls-verify-off --auth-user you@localhost \\\n"
-                    "        --from you@localhost --to you@localhost\n"
-                    "It lands in %s/mail/localhost/you/new/\n",
-                    config.data_dir.c_str());
-    }
+    if (no_accounts) print_first_steps(options, config, bound);
     std::fflush(stdout);
 }
 
@@ -178,7 +212,7 @@ int serve(const GlobalOptions& options) {
     // `cartero sendmail` submits here (net/local_submission.hpp, docs/sendmail.md).
     const auto submit_socket = net::submit_socket_path(config.data_dir);
     bound.push_back(server.bind_local(submit_socket));
-    print_banner(config, bound, embedded);
+    print_banner(options, config, bound, store->list_users().empty());
     server.run();
     std::error_code socket_gone;
     std::filesystem::remove(submit_socket, socket_gone);

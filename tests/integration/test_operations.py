@@ -265,6 +265,8 @@ class EmbeddedDefaultTest(unittest.TestCase):
                 for p in self.PORTS:
                     self.assertIn(str(p), text, "startup output does not say where it listens")
                 self.assertIn("user add", text, "startup output does not say how to add a user")
+                # every command it prints works as printed (Debian 12's swaks, on a terminal)
+                h.send_yourself_a_test(text, "embedded-Pw-12345")
                 # the self-signed certificate works for implicit TLS
                 import ssl
                 ctx = ssl.create_default_context()

@@ -952,3 +952,84 @@ def _file_contains(path: Path, needle: bytes, chunk: int = 4 << 20) -> bool:
             if needle in tail + block:
                 return True
             tail = block[-(len(needle) - 1):] if len(needle) > 1 else b""
+
+
+# --------------------------------------------------------------------------- first-start banner
+
+def printed_commands(banner: str) -> list[str]:
+    """The shell commands in the server's start-up banner: indented lines that are not
+    listener lines, with backslash-continued lines joined."""
+    commands, current = [], ""
+    for line in banner.splitlines():
+        if not line.startswith("  ") or current == "" and re.match(r"\s+(mx|submissions?|local)\s", line):
+            continue
+        current += line.strip()
+        if current.endswith("\\"):
+            current = current[:-1].rstrip() + " "
+            continue
+        commands.append(current)
+        current = ""
+    return commands
+
+
+def first_steps(banner: str) -> tuple[str, str, Path]:
+    """The banner's `cartero user add` command, its swaks command and the Maildir new/
+    directory it says the test message lands in."""
+    commands = printed_commands(banner)
+    user_add = [c for c in commands if " user add " in c]
+    swaks = [c for c in commands if c.startswith("swaks ")]
+    lands = re.search(r"It lands in (\S+)", banner)
+    if not (user_add and swaks and lands):
+        raise AssertionError(f"the banner lacks a user add command, a swaks command or the Maildir:\n{banner}")
+    return user_add[0], swaks[0], Path(lands.group(1))
+
+
+def send_yourself_a_test(banner: str, password: str, timeout: float = 20) -> Path:
+    """Does what the first-start banner tells a new operator to do, typing the printed
+    commands on a terminal; returns the Maildir new/ directory the message landed in."""
+    user_add, swaks, new_dir = first_steps(banner)
+    rc, out = run_in_terminal(user_add, [("New password", password), ("Repeat the password", password)])
+    if rc != 0:
+        raise AssertionError(f"{user_add} exited {rc}:\n{out}")
+    time.sleep(0.5)  # the server picks up new accounts within its poll interval
+    rc, out = run_in_terminal(swaks, [("Password", password)])
+    if rc != 0 or "250 2.0.0 Ok: queued as" not in out:
+        raise AssertionError(f"{swaks} exited {rc}:\n{out}")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not (new_dir.is_dir() and any(new_dir.iterdir())):
+        time.sleep(0.1)
+    if not (new_dir.is_dir() and any(new_dir.iterdir())):
+        raise AssertionError(f"the test message did not land in {new_dir}")
+    return new_dir
+
+
+def run_in_terminal(command: str, answers: list[tuple[str, str]], timeout: float = 60) -> tuple[int, str]:
+    """Runs `command` with sh on a pseudo-terminal, as a user would type it, answering
+    each prompt (in order) with its text; returns (exit status, everything printed)."""
+    import pty
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvp("sh", ["sh", "-c", command])
+    output, pending = b"", list(answers)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            import select
+            ready, _, _ = select.select([fd], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                output += chunk
+            if pending and pending[0][0].encode() in output.rsplit(b"\n", 1)[-1]:
+                os.write(fd, (pending.pop(0)[1] + "\n").encode())
+                output += b"\n"
+    finally:
+        if time.monotonic() >= deadline:
+            os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
