@@ -2,8 +2,11 @@
 // decodes the SASL exchange, applies the brute-force throttle, and verifies the
 // credentials against the AccountStore on a bounded HashingPool.
 //
-//   malformed SASL             -> malformed, at once (501 5.5.2)
-//   too many recent failures   -> throttled, at once (421 4.7.0 + close)
+//   too many recent failures   -> throttled, at once (421 4.7.0 + close): from the
+//                                 client network, or against the account from a
+//                                 network it never logged in from (auth/throttle.hpp)
+//   malformed SASL             -> malformed, at once (501 5.5.2), counted as a failure
+//                                 of the client network
 //   pool queue full            -> temporary, at once (454 4.7.0)
 //   store failure              -> temporary
 //   unknown user               -> bad_credentials, after a dummy argon2id check so the
@@ -47,13 +50,16 @@ public:
 
     void authenticate(std::string mechanism, std::vector<std::string> responses, std::string peer_ip, Done done);
 
-    // SIGHUP: the throttle's limits.auth_failure* settings. The hashing pool
-    // (limits.auth_concurrency, limits.auth_queue) keeps its size until restart.
-    void update(const config::Limits& limits);
+    // Applies new limits.auth_* throttle settings (SIGHUP); failure counts and
+    // known networks are kept. limits.auth_concurrency and limits.auth_queue size
+    // the hashing pool and take effect only at a restart.
+    void reconfigure(const config::Limits& limits);
 
 private:
+    Admission admit(const std::string& peer_ip, const std::string& user);
+    void reject_malformed(const std::string& peer_ip, const Done& done);
     smtp::AuthStatus verify(const std::string& user, const std::string& password);
-    smtp::AuthStatus record(const std::string& peer_ip, const std::string& user, smtp::AuthStatus status);
+    smtp::AuthStatus record(const Reservation& reservation, smtp::AuthStatus status);
     const std::string& dummy_hash();
 
     accounts::AccountStore& store_;

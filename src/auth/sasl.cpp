@@ -1,13 +1,15 @@
 // SASL decoding; see sasl.hpp. libsodium's decoder does the octet-level work:
 // it rejects missing or extra padding and non-zero pad bits, and never writes
 // past the buffer it is given. It does NOT reject every octet outside the
-// alphabet (1.0.18 decodes "\xff\xfe\xfd\xfc" to three octets), so the alphabet
-// is checked here first.
+// alphabet (1.0.18 decodes "\xff\xfe\xfd\xfc" to three octets), so the syntax
+// is checked first with smtp::is_base64, the rule the AUTH exchange applies.
 #include "auth/sasl.hpp"
 
 #include <sodium.h>
 
 #include <algorithm>
+
+#include "smtp/base64.hpp"
 
 namespace cartero::auth {
 namespace {
@@ -21,12 +23,6 @@ bool valid_identity(std::string_view identity) {
 bool valid_password(std::string_view password) {
     return !password.empty() && password.size() <= max_password;
 }
-// RFC 4648 4, Table 1, plus the pad character.
-bool in_base64_alphabet(char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' ||
-           c == '=';
-}
-
 bool has_nul(std::string_view text) { return text.find('\0') != std::string_view::npos; }
 
 }  // namespace
@@ -34,7 +30,7 @@ bool has_nul(std::string_view text) { return text.find('\0') != std::string_view
 std::optional<std::string> decode_base64(std::string_view text, std::size_t max_decoded) {
     if (text == "=") return std::string{};  // RFC 4954 4: empty initial response
     if (text.size() > max_encoded_length(max_decoded)) return std::nullopt;
-    if (!std::all_of(text.begin(), text.end(), in_base64_alphabet)) return std::nullopt;
+    if (!smtp::is_base64(text)) return std::nullopt;  // the session's rule, checked again here
     std::string out(text.size() / 4 * 3 + 3, '\0');
     std::size_t decoded = 0;
     const char* end = nullptr;

@@ -284,7 +284,7 @@ private:
         parts_.outbound.apply(std::move(prepared.outbound));
         parts_.queue.update(config);
         parts_.bouncer.update(config);
-        parts_.authenticator.update(config.limits);
+        parts_.authenticator.reconfigure(config.limits);
         observe::set_log_level(config.log_level);
         if (!prepared.restart.empty())
             spdlog::warn("reload: changed keys that need a restart, their running values are kept: {}",

@@ -53,6 +53,11 @@ struct Limits {
     std::chrono::milliseconds auth_failure_delay{1000}; // limits.auth_failure_delay, grows per failure
     std::size_t auth_failures_before_disconnect = 10;   // limits.auth_failures_before_disconnect
     std::chrono::seconds auth_failure_window{900};      // limits.auth_failure_window, memory of failures
+    std::chrono::milliseconds auth_max_failure_delay{30'000}; // limits.auth_max_failure_delay, cap of the growing delay
+    std::size_t auth_ipv4_prefix = 32;                  // limits.auth_ipv4_prefix: client network of an IPv4 peer
+    std::size_t auth_ipv6_prefix = 64;                  // limits.auth_ipv6_prefix: client network of an IPv6 peer
+    std::chrono::seconds auth_known_network_lifetime{30 * 24 * 3600}; // limits.auth_known_network_lifetime
+    std::size_t auth_tracked_keys = 100'000;            // limits.auth_tracked_keys: entries per throttle table
     std::size_t auth_concurrency = 2;                   // limits.auth_concurrency: hashing threads
     std::size_t auth_queue = 64;                        // limits.auth_queue: waiting verifications before 454
     std::chrono::seconds shutdown_grace{10};            // limits.shutdown_grace, SIGTERM drain

@@ -115,4 +115,18 @@ bool NetworkSet::contains(std::string_view ip_text) const {
                        [&](const Network& network) { return in_network(network, parsed->address); });
 }
 
+std::string client_network(std::string_view ip_text, unsigned ipv4_prefix, unsigned ipv6_prefix) {
+    const auto parsed = parse_address(ip_text);
+    if (!parsed) {
+        return std::string(ip_text);
+    }
+    // A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d: they are IPv4
+    // clients, and masking them as IPv6 would put every one of them in ::/64.
+    static constexpr std::array<std::uint8_t, 12> kMapped{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    const bool ipv4 = std::equal(kMapped.begin(), kMapped.end(), parsed->address.begin());
+    const unsigned prefix = ipv4 ? std::min(ipv4_prefix, 32u) : std::min(ipv6_prefix, kMaxPrefix);
+    const unsigned full_prefix = ipv4 ? kMappedPrefix + prefix : prefix;
+    return to_text(masked(parsed->address, full_prefix), ipv4) + "/" + std::to_string(prefix);
+}
+
 }  // namespace cartero::config

@@ -41,4 +41,11 @@ private:
     std::vector<Network> networks_;
 };
 
+// The client network of a peer, as text "ADDRESS/PREFIX": an IPv4 address (also
+// written IPv4-mapped, ::ffff:a.b.c.d) masked to ipv4_prefix bits, an IPv6 address
+// to ipv6_prefix bits. Used where one client must not escape a count by moving
+// inside its own allocation (an IPv6 site gets a whole /64, RFC 6177). A text
+// that is not an IP literal (untrusted) comes back unchanged, as its own network.
+std::string client_network(std::string_view ip_text, unsigned ipv4_prefix, unsigned ipv6_prefix);
+
 }  // namespace cartero::config

@@ -112,9 +112,11 @@ struct Read {};
 struct StartTls {};
 // Check credentials off the I/O thread, then call auth_finished().
 // `responses` are the client's base64 SASL responses, undecoded (auth/ decodes).
+// The last one may not be base64 (RFC 4954 4): the session stopped there, and
+// auth/ answers `malformed`, counted as a failure like a wrong password.
 struct Authenticate {
     std::string mechanism;              // "PLAIN" or "LOGIN"
-    std::vector<std::string> responses; // PLAIN: 1, LOGIN: 2 (username, password)
+    std::vector<std::string> responses; // PLAIN: 1, LOGIN: 2 (username, password), fewer if malformed
 };
 // A message starts (DATA accepted, or first BDAT). Open a spool message and
 // write the Received header built from `trace` (see smtp/received.hpp).

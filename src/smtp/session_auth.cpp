@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "smtp/ascii.hpp"
+#include "smtp/base64.hpp"
 #include "smtp/replies.hpp"
 #include "smtp/session_impl.hpp"
 
@@ -111,10 +112,16 @@ void SessionCore::cmd_auth(std::string_view argument) {
     continue_sasl();
 }
 
-// Ask for the next response, or hand all of them to the driver once complete.
+// Ask for the next response, or hand the responses to the driver: once all are
+// there, or at once when the latest is not base64. RFC 4954 4: such a response is
+// refused with 501 5.5.2 and the exchange ends (LOGIN must not go on to ask for
+// the password). auth/ answers it `malformed` and counts it as a failed attempt,
+// so malformed exchanges are throttled like wrong passwords.
 void SessionCore::continue_sasl() {
     const std::size_t answered = sasl.responses.size();
-    if (answered < sasl.prompts->size()) return reply(replies::auth_challenge((*sasl.prompts)[answered]));
+    const bool malformed = answered > 0 && !is_base64(sasl.responses.back());
+    if (!malformed && answered < sasl.prompts->size())
+        return reply(replies::auth_challenge((*sasl.prompts)[answered]));
     pending = Pending::credential_check;
     queue_action(Authenticate{std::string(sasl.mechanism), std::move(sasl.responses)});
     sasl = {};

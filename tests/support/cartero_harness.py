@@ -4,7 +4,8 @@ Purpose: start a real `cartero serve` on loopback ports picked at run time, with
 temporary data_dir, a generated test CA + server certificate, a generated TOML config,
 and helpers to drive it with raw sockets, smtplib, and read the resulting Maildirs.
 
-Trust: everything here is test code; it only binds/connects 127.0.0.1 and only
+Trust: everything here is test code; it only binds/connects loopback (127.0.0.1, and
+other 127/8 addresses as client source addresses) and only
 writes under a fresh temporary directory (removed on exit unless CARTERO_KEEP_TMP=1).
 
 Standard library only (runs with /usr/bin/python3, no pip). The binary is taken from
@@ -260,9 +261,12 @@ class RawClient:
     """A byte-level SMTP client: send exactly the bytes given, read replies with deadlines."""
 
     def __init__(self, port: int, host: str = "127.0.0.1", tls_context: ssl.SSLContext | None = None,
-                 timeout: float = 10.0, server_hostname: str | None = "127.0.0.1"):
+                 timeout: float = 10.0, server_hostname: str | None = "127.0.0.1", source: str | None = None):
         self.timeout = timeout
-        self.sock: socket.socket = socket.create_connection((host, port), timeout=timeout)
+        # `source`: another loopback address to connect from (all of 127/8 is loopback
+        # on Linux), so one test can be several clients.
+        self.sock: socket.socket = socket.create_connection(
+            (host, port), timeout=timeout, source_address=(source, 0) if source else None)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if tls_context is not None:
             self.sock = tls_context.wrap_socket(self.sock, server_hostname=server_hostname)
@@ -751,11 +755,14 @@ class Server:
     def client_context(self) -> ssl.SSLContext:
         return self.pki.client_context()
 
-    def raw(self, role: str = "mx", tls: bool | None = None, timeout: float = 10.0) -> RawClient:
-        """Raw client; implicit TLS for the submissions role unless tls=False."""
+    def raw(self, role: str = "mx", tls: bool | None = None, timeout: float = 10.0,
+            source: str | None = None) -> RawClient:
+        """Raw client; implicit TLS for the submissions role unless tls=False; from the
+        loopback address `source` (e.g. "127.0.0.2") when given."""
         if tls is None:
             tls = role == "submissions"
-        return RawClient(self.port(role), tls_context=self.client_context() if tls else None, timeout=timeout)
+        return RawClient(self.port(role), tls_context=self.client_context() if tls else None, timeout=timeout,
+                         source=source)
 
     def smtp(self, role: str = "submission", login: tuple[str, str] | None = None, timeout: float = 30.0):
         """An smtplib client on `role`: STARTTLS on submission, implicit TLS on submissions,

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <future>
+#include <map>
 #include <semaphore>
 #include <thread>
 
@@ -149,6 +150,45 @@ TEST_F(AuthenticatorTest, ThrottlesAfterRepeatedFailures) {
     EXPECT_TRUE(fourth.inline_answer) << "a throttled attempt must not cost a hash";
 }
 
+// The account-lockout denial of service: a stranger failing against alice's
+// account must not keep her out where she logged in before; he is cut off.
+TEST_F(AuthenticatorTest, AnAttackerElsewhereDoesNotLockTheOwnerOut) {
+    limits.auth_failures_before_delay = 100;
+    limits.auth_failures_before_disconnect = 3;
+    Authenticator authenticator(store, test_key, limits);
+    const auto right = plain("alice@example.com", "alice password");
+    const auto wrong = plain("alice@example.com", "wrong password");
+    ASSERT_EQ(name(run(authenticator, "PLAIN", right, "192.0.2.1").result.status), "ok");
+    EXPECT_EQ(name(run(authenticator, "PLAIN", wrong, "198.51.100.7").result.status), "bad_credentials");
+    EXPECT_EQ(name(run(authenticator, "PLAIN", wrong, "198.51.100.7").result.status), "bad_credentials");
+    EXPECT_EQ(name(run(authenticator, "PLAIN", wrong, "198.51.100.7").result.status), "throttled");
+    const auto attacker = run(authenticator, "PLAIN", right, "198.51.100.7");
+    EXPECT_EQ(name(attacker.result.status), "throttled") << "the guesser is cut off";
+    EXPECT_TRUE(attacker.inline_answer);
+    const auto owner = run(authenticator, "PLAIN", right, "192.0.2.1");
+    EXPECT_EQ(name(owner.result.status), "ok") << "alice where she logged in before";
+    EXPECT_EQ(owner.delay, milliseconds{0});
+    EXPECT_EQ(name(run(authenticator, "PLAIN", right, "203.0.113.1").result.status), "throttled")
+        << "while the account is attacked, a network it never logged in from is refused";
+}
+
+// RFC 4954 4 exchanges that are not valid count as failures of the network.
+TEST_F(AuthenticatorTest, MalformedExchangesCountAsFailures) {
+    limits.auth_failures_before_delay = 100;
+    limits.auth_failures_before_disconnect = 3;
+    Authenticator authenticator(store, test_key, limits);
+    EXPECT_EQ(name(run(authenticator, "PLAIN", {"%%%%"}).result.status), "malformed");
+    EXPECT_EQ(name(run(authenticator, "LOGIN", {"%%%%"}).result.status), "malformed");
+    EXPECT_EQ(name(run(authenticator, "PLAIN", {base64("no nul")}).result.status), "throttled")
+        << "the third malformed exchange reaches the limit";
+    EXPECT_EQ(name(run(authenticator, "PLAIN", plain("alice@example.com", "alice password")).result.status),
+              "throttled");
+    EXPECT_EQ(name(run(authenticator, "PLAIN", plain("alice@example.com", "alice password"), "192.0.2.2")
+                       .result.status),
+              "ok")
+        << "malformed exchanges charge no account";
+}
+
 // A store whose lookups wait for the test to open a gate, or fail.
 class SlowStore : public accounts::MemoryAccountStore {
 public:
@@ -185,6 +225,36 @@ TEST_F(AuthenticatorTest, FullQueueIsTemporaryAtOnce) {
         slow.broken = true;
         open.set_value();
         for (auto& f : pending) EXPECT_EQ(name(f.get()), "temporary") << "a failing store answers temporary";
+    }
+}
+
+// Checks in flight count against the limit: 10 parallel guesses while the
+// first is still being checked get at most failures_before_disconnect checks.
+TEST_F(AuthenticatorTest, ParallelGuessesCannotPassTheLimit) {
+    SlowStore slow;
+    std::promise<void> open;
+    slow.gate = open.get_future().share();
+    limits.auth_concurrency = 1;
+    limits.auth_failures_before_delay = 100;
+    limits.auth_failures_before_disconnect = 3;
+    std::vector<std::future<AuthStatus>> answers;
+    std::vector<std::promise<AuthStatus>> promises(10);
+    int inline_refusals = 0;
+    {
+        Authenticator authenticator(slow, test_key, limits);
+        for (auto& p : promises) {
+            answers.push_back(p.get_future());
+            authenticator.authenticate("PLAIN", plain("alice@example.com", "wrong password"), "192.0.2.1",
+                                       [&p](smtp::AuthResult r, milliseconds) { p.set_value(r.status); });
+            // The checks wait at the gate: an answer already there was given without one.
+            if (answers.back().wait_for(std::chrono::seconds{0}) == std::future_status::ready) ++inline_refusals;
+        }
+        EXPECT_EQ(inline_refusals, 7) << "only 3 of 10 parallel guesses may be checked";
+        open.set_value();
+        std::map<std::string_view, int> got;
+        for (auto& f : answers) ++got[name(f.get())];
+        EXPECT_EQ(got["bad_credentials"], 2);
+        EXPECT_EQ(got["throttled"], 8) << "7 refused before the check, 1 reaching the limit";
     }
 }
 

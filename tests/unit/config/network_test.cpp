@@ -91,5 +91,26 @@ TEST(NetworkSet, HostBitsErrorSuggestsTheNetwork) {
     }
 }
 
+TEST(ClientNetwork, MasksEachFamilyToItsPrefix) {
+    struct Case { std::string ip; unsigned v4; unsigned v6; std::string want; };
+    const Case cases[] = {
+        {"192.0.2.77", 32, 64, "192.0.2.77/32"},
+        {"192.0.2.77", 24, 64, "192.0.2.0/24"},
+        {"::ffff:192.0.2.77", 24, 64, "192.0.2.0/24"},  // a dual-stack socket's IPv4 peer
+        {"::ffff:192.0.2.77", 32, 64, "192.0.2.77/32"},
+        {"2001:db8:1:2:aaaa::1", 32, 64, "2001:db8:1:2::/64"},
+        {"2001:db8:1:2:ffff:ffff:ffff:ffff", 32, 64, "2001:db8:1:2::/64"},  // same /64, same network
+        {"2001:db8:1:3::1", 32, 64, "2001:db8:1:3::/64"},
+        {"2001:db8:1:2:aaaa::1", 32, 48, "2001:db8:1::/48"},
+        {"2001:db8:1:2:aaaa::1", 32, 128, "2001:db8:1:2:aaaa::1/128"},
+        {"::1", 32, 64, "::/64"},
+        {"not an address", 32, 64, "not an address"},
+        {"", 32, 64, ""},
+    };
+    for (const auto& c : cases) {
+        EXPECT_EQ(client_network(c.ip, c.v4, c.v6), c.want) << c.ip << " /" << c.v4 << " /" << c.v6;
+    }
+}
+
 }  // namespace
 }  // namespace cartero::config

@@ -141,6 +141,39 @@ TEST(Auth, ResultsMapToReplies) {
     }
 }
 
+// RFC 4954 4: a response that is not base64 ends the exchange at once with 501 5.5.2;
+// it still goes to the driver (auth/ counts it as a failed attempt). Before, LOGIN
+// went on to ask for the password after a user name that was not base64.
+TEST(Auth, ResponseThatIsNotBase64EndsTheExchange) {
+    struct Case {
+        const char* name;
+        std::vector<std::string> client;  // sent one at a time
+        std::string want_server;
+        std::string want_event;
+    };
+    const std::string malformed = "501 5.5.2 Error: invalid authentication data\r\n";
+    const std::vector<Case> cases{
+        {"LOGIN user name", {"AUTH LOGIN\r\n", "%%%%\r\n"}, "334 VXNlcm5hbWU6\r\n" + malformed, "auth LOGIN [%%%%]"},
+        {"LOGIN user name as initial response", {"AUTH LOGIN YWxpY2U\r\n"}, malformed, "auth LOGIN [YWxpY2U]"},
+        {"LOGIN password", {"AUTH LOGIN\r\n", "YWxpY2U=\r\n", "c2VjcmV0=\r\n"},
+         "334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n" + malformed, "auth LOGIN [YWxpY2U=] [c2VjcmV0=]"},
+        {"LOGIN pipelined password after a bad user name", {"AUTH LOGIN\r\nYW=x\r\nc2VjcmV0\r\n"},
+         "334 VXNlcm5hbWU6\r\n" + malformed + "502 5.5.2 Error: command not recognized\r\n", "auth LOGIN [YW=x]"},
+        {"PLAIN", {"AUTH PLAIN\r\n", "AGFsaWNl AHNlY3JldA==\r\n"}, "334 \r\n" + malformed,
+         "auth PLAIN [AGFsaWNl AHNlY3JldA==]"},
+    };
+    for (const auto& c : cases) {
+        Dialogue d = submissions();
+        d.send("EHLO c\r\n");
+        d.auth_results.push_back(AuthResult{AuthStatus::malformed, ""});
+        std::string got;
+        for (const auto& line : c.client) got += d.send(line);
+        EXPECT_EQ(got, c.want_server) << c.name;
+        EXPECT_EQ(d.events, (std::vector<std::string>{c.want_event})) << c.name;
+        EXPECT_EQ(d.session().state(), State::ready) << c.name;
+    }
+}
+
 TEST(Auth, Refusals) {
     struct Case {
         const char* name;
