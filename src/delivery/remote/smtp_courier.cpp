@@ -231,6 +231,10 @@ SmtpCourier::StsInForce SmtpCourier::sts_for(const config::Config& config, const
 
 SmtpCourier::Connected SmtpCourier::connect(const config::Config& config, const NextHop& hop, std::string_view domain,
                                             const std::string& queue_id, const StsInForce& sts) {
+    if (abandoned_) {  // stopping: not even the DNS lookups (dns.timeout each)
+        return {nullptr, DeliveryOutcome{DeliveryStatus::temporary, {},
+                                         "delivery abandoned because cartero is stopping, retried after restart"}};
+    }
     const Peers peers = peers_for(resolver_, hop, domain, random_);
     if (peers.failure) return {nullptr, *peers.failure};
     ConnectionOptions options = connection_options(config, hop);
