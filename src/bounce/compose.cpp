@@ -88,7 +88,14 @@ bool valid_status(std::string_view code) {
     return parts == 2 && digits > 0 && (code[0] == '2' || code[0] == '4' || code[0] == '5') && code[1] == '.';
 }
 
+// RFC 3463 X.4.7 "delivery time expired", in class 4: "persistence of some
+// temporary condition has caused abandonment ... of attempts to send the
+// message" (3.1) — the message was valid, the queue gave up (sendmail reports
+// expiry the same way). The last error's own code stays in Diagnostic-Code.
+constexpr std::string_view expired_status = "4.4.7";
+
 std::string status_of(const RecipientStatus& r) {
+    if (r.expired) return std::string(expired_status);
     if (valid_status(r.status)) return r.status;
     switch (r.outcome) {
         case Outcome::failed: return "5.0.0";
@@ -178,11 +185,41 @@ void quote_reply(std::string& out, const RecipientStatus& r) {
     }
 }
 
-void explain_recipient(std::string& out, const RecipientStatus& r, std::string_view address) {
+// "5 days", "1 hour", "90 seconds": the largest unit that divides it evenly.
+std::string plain_duration(std::int64_t seconds) {
+    struct Unit {
+        std::int64_t seconds;
+        std::string_view name;
+    };
+    constexpr std::array<Unit, 4> units{{{86400, "day"}, {3600, "hour"}, {60, "minute"}, {1, "second"}}};
+    for (const Unit& unit : units) {
+        if (seconds < unit.seconds || seconds % unit.seconds != 0) continue;
+        const std::int64_t n = seconds / unit.seconds;
+        return std::to_string(n) + " " + std::string(unit.name) + (n == 1 ? "" : "s");
+    }
+    return std::to_string(seconds) + " seconds";
+}
+
+// An expired recipient: say plainly that we gave up, after how long, and why.
+void gave_up(std::string& out, const RecipientStatus& r, std::string_view address, const ReportInput& input) {
+    line(out, "Your message to <" + std::string(address) + "> could not be delivered: the mail system gave up.");
+    const std::string lifetime = input.queue_lifetime > 0 ? plain_duration(input.queue_lifetime) : "the queue lifetime";
+    for (const auto& l : wrap("Delivery was abandoned after " + lifetime +
+                                  " of failed attempts, the longest a message may wait in the queue. "
+                                  "It will not be tried again.",
+                              74))
+        line(out, "  " + l);
+    if (r.last_attempt != 0) line(out, "  Last attempt, with the last error below: " + format_date(r.last_attempt));
+}
+
+void explain_recipient(std::string& out, const RecipientStatus& r, std::string_view address, const ReportInput& input) {
     const std::string status = status_of(r);
     const Explanation explanation = explain(status);
     switch (r.outcome) {
-        case Outcome::failed: line(out, "Your message to <" + std::string(address) + "> could not be delivered."); break;
+        case Outcome::failed:
+            if (r.expired) gave_up(out, r, address, input);
+            else line(out, "Your message to <" + std::string(address) + "> could not be delivered.");
+            break;
         case Outcome::delayed: line(out, "Your message to <" + std::string(address) + "> is delayed."); break;
         case Outcome::delivered: line(out, "Your message to <" + std::string(address) + "> was delivered."); break;
         case Outcome::relayed:
@@ -192,7 +229,8 @@ void explain_recipient(std::string& out, const RecipientStatus& r, std::string_v
             line(out, "  this is the last report you will get for this recipient.");
             break;
     }
-    if (r.last_attempt != 0 && r.outcome != Outcome::delivered) line(out, "  Last attempt: " + format_date(r.last_attempt));
+    if (r.last_attempt != 0 && r.outcome != Outcome::delivered && !r.expired)
+        line(out, "  Last attempt: " + format_date(r.last_attempt));
     quote_reply(out, r);
     if (r.outcome == Outcome::failed || r.outcome == Outcome::delayed) {
         for (const auto& l : wrap("What this means: " + std::string(explanation.meaning) + " (" + status + ")", 74))
@@ -225,7 +263,7 @@ std::string human_part(const ReportInput& input, const spool::Envelope& envelope
     for (const auto& l : wrap(std::string(opening_of(input.kind)), 76)) line(out, l);
     line(out, "This report was made automatically; a reply to it reaches no one.");
     line(out);
-    for (const auto& r : recipients) explain_recipient(out, r, envelope.recipients.at(r.index));
+    for (const auto& r : recipients) explain_recipient(out, r, envelope.recipients.at(r.index), input);
     line(out, returned_note(returned, input));
     if (!input.queue_id.empty()) line(out, "(Queue ID of the message: " + printable(input.queue_id) + ")");
     return out;

@@ -69,6 +69,9 @@ struct RecipientStatus {
     std::string reason;            // our own words when there is no reply ("Host not found", "queue lifetime expired")
     std::int64_t last_attempt = 0; // unix seconds; 0 = none made
     std::int64_t retry_until = 0;  // unix seconds; delayed only: when the queue gives up
+    // Failed because the queue lifetime ran out: Status 4.4.7 whatever the last
+    // error was (that stays in Diagnostic-Code), and the text says we gave up.
+    bool expired = false;
 };
 
 struct ReportInput {
@@ -79,6 +82,7 @@ struct ReportInput {
     std::string queue_id;          // of the original message, for the operator
     std::string boundary_seed;     // unique text for the MIME boundary (e.g. the new queue ID)
     std::size_t size_limit = 50000;  // bounce.size_limit: a larger original is returned as headers only
+    std::int64_t queue_lifetime = 0; // delivery.queue_lifetime in seconds, named in an expired recipient's text
 };
 
 struct Composed {

@@ -38,9 +38,10 @@ constexpr std::array<Entry, 22> table{{
     {"4.2", {"The connection to the receiving server was lost.", ""}},
     {"4.4", {"No server could be found for the recipient's domain.",
              "Check the domain part of the address."}},
-    {"4.7", {"The message could not be delivered within the time it may wait in the queue.",
-             "Check the address; if it is right, the recipient's server has been unreachable for days. "
-             "Try again later or reach the recipient another way."}},
+    {"4.7", {"Delivery time expired: the mail system stopped trying because the message could not be "
+             "delivered within the time it may wait in the queue.",
+             "Check the address; if it is right, the recipient's server kept failing for all that time "
+             "(see the last error above). Send the message again later, or reach the recipient another way."}},
     {"5.3", {"The message has more recipients than the receiving server accepts at once.",
              "Send it again to fewer recipients at a time."}},
     {"6.7", {"The address needs internationalised mail (SMTPUTF8), which the receiving server does not support.",

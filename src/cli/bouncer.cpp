@@ -54,6 +54,7 @@ bounce::RecipientStatus status_of(const scheduler::RecipientNotice& notice, std:
     status.reason = outcome.detail.substr(0, spool::max_error_text);
     status.last_attempt = now;
     if (notice.action == Action::delayed) status.retry_until = retry_until;
+    status.expired = notice.expired;
     return status;
 }
 
@@ -119,6 +120,7 @@ void Bouncer::send(const spool::QueuedMessage& message, const std::vector<schedu
     input.queue_id = message.id;
     input.boundary_seed = id;
     input.size_limit = settings.size_limit;
+    input.queue_lifetime = settings.lifetime.count();
     auto composed = bounce::compose(input, message.envelope, recipients, *message.data);
     if (!composed) return;
 

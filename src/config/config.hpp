@@ -124,6 +124,7 @@ struct Delivery {
     std::chrono::seconds data_timeout{600};             // delivery.data_timeout (4.5.3.2.4-6, the longest)
     std::chrono::seconds connection_reuse_time{5};      // delivery.connection_reuse_time: idle connection kept
     std::chrono::seconds delay_warning{4 * 3600};       // delivery.delay_warning; 0 = never
+    std::chrono::seconds shutdown_grace{10};            // delivery.shutdown_grace: then deliveries are abandoned
     std::size_t bounce_size_limit = 50000;              // delivery.bounce_size_limit: original message in a DSN
 };
 

@@ -120,6 +120,15 @@ LmtpAddress parse_lmtp_address(std::string_view text) {
     if (address.port == 0) {
         throw InvalidValue("\"" + std::string(text) + "\": port 0 is not a server's port", std::string(kHow));
     }
+    // cartero speaks LMTP without TLS (RFC 2033 has no STARTTLS of its own in
+    // cartero's client): over the network every message, and whatever the
+    // mail store answers, would travel in plaintext. Only this host is safe.
+    if (!is_loopback_host(address.host)) {
+        throw InvalidValue("\"" + std::string(text) + "\" is not on this host: cartero speaks LMTP without TLS, so mail "
+                           "would cross the network in plaintext",
+                           "use a Unix socket such as \"unix:/run/dovecot/lmtp\" or a loopback address such as "
+                           "\"127.0.0.1:24\" (run the LMTP server on this host)");
+    }
     return {{}, address.host, address.port};
 }
 

@@ -7,9 +7,14 @@
 //
 // Trust: the file is operator input; it is trusted to mean what it says, and
 // checked so that what it says is unambiguous. Reads the file and stats the
-// TLS files it names; nothing else.
+// TLS files and relay password files it names (reading the first line of a
+// password file this user owns); nothing else.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -430,17 +435,59 @@ private:
                      "username and password_file go together",
                      "set both for a relay that needs AUTH, or neither");
             }
-            if (!relay.password_file.empty() && !std::filesystem::is_regular_file(relay.password_file)) {
-                fail(line, "relay.password_file",
-                     "file " + relay.password_file.string() + " does not exist or is not a regular file",
-                     "create it with the password on its first line (chmod 600); relative paths start at the "
-                     "config file's directory");
-            }
+            if (!relay.password_file.empty()) check_password_file(relay.password_file, line);
         }
         if (!config_.delivery.relay.empty() && find_relay(config_, config_.delivery.relay) == nullptr) {
             fail(lines_.at("delivery.relay"), "delivery.relay", "no [[relay]] is named \"" + config_.delivery.relay + "\"",
                  "add a [[relay]] with name = \"" + config_.delivery.relay + "\" or fix the name");
         }
+    }
+
+    // A relay's password file is a secret of the server's, like an ssh key: a
+    // regular file, not empty, mode 0600 or 0400 (nothing for group or others)
+    // and owned by the server's user — the owner of data_dir, or before that
+    // exists the user loading the configuration. All of it is checked with
+    // stat(), so every command applies the same rule (cartero sendmail runs as
+    // any local user); the file's owner also reads it, so that a server whose
+    // file it is finds out now, not at the first delivery.
+    void check_password_file(const std::filesystem::path& path, std::uint32_t line) const {
+        const std::string file = path.string();
+        const std::string chmod = "chmod 600 " + file;
+        struct stat st {};
+        if (::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+            fail(line, "relay.password_file", "file " + file + " does not exist or is not a regular file",
+                 "create it with the password on its first line, then " + chmod +
+                     "; relative paths start at the config file's directory");
+        }
+        if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+            char mode[8];
+            std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+            fail(line, "relay.password_file",
+                 "file " + file + " is open to group or others (mode " + mode + "): the password must be the server's alone",
+                 chmod);
+        }
+        const uid_t server = server_user();
+        if (st.st_uid != server) {
+            fail(line, "relay.password_file",
+                 "file " + file + " is owned by uid " + std::to_string(st.st_uid) + ", not by the server's user (uid " +
+                     std::to_string(server) + ", the owner of data_dir)",
+                 "chown " + std::to_string(server) + " " + file + " && " + chmod);
+        }
+        if (st.st_size == 0) fail(line, "relay.password_file", "file " + file + " is empty", "write the password on its first line");
+        if (::geteuid() != st.st_uid) return;
+        std::ifstream in(path);
+        std::string first;
+        if (!in || !std::getline(in, first)) {
+            fail(line, "relay.password_file", "file " + file + " cannot be read: " + std::strerror(errno), chmod);
+        }
+        if (first.empty() || first == "\r") {
+            fail(line, "relay.password_file", "the first line of " + file + " is empty", "write the password on its first line");
+        }
+    }
+
+    uid_t server_user() const {
+        struct stat st {};
+        return ::stat(config_.data_dir.c_str(), &st) == 0 ? st.st_uid : ::geteuid();
     }
 
     // A [[destination]] is about mail leaving: a local or routed domain never

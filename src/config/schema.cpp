@@ -427,7 +427,8 @@ constexpr KeySpec kSchema[] = {
      store_entry<&Config::relays, &Relay::username>,
      load_entry<&Config::relays, &Relay::username>, true},
     {"relay.password_file", Kind::path, Scope::relay, kNoBounds,
-     "File whose first line is the password or app password (keep it mode 600); required with username.",
+     "File whose first line is the password or app password: mode 600 (or 400), owned by the server's user, else "
+     "refused at load; required with username.",
      store_entry<&Config::relays, &Relay::password_file>,
      load_entry<&Config::relays, &Relay::password_file>, true},
 
@@ -447,8 +448,8 @@ constexpr KeySpec kSchema[] = {
      "Local domain (one of local_domains) whose mailboxes are in this LMTP server instead of Maildirs.",
      store_lmtp_domain, load_entry<&Config::lmtp_servers, &LmtpServer::domain>},
     {"lmtp.address", Kind::text, Scope::lmtp, kNoBounds,
-     "The LMTP server: \"unix:/run/dovecot/lmtp\" (a Unix socket, absolute path) or \"HOST:PORT\" with an IP "
-     "address.",
+     "The LMTP server: \"unix:/run/dovecot/lmtp\" (a Unix socket, absolute path) or \"HOST:PORT\" with a loopback "
+     "IP address (LMTP goes without TLS).",
      store_lmtp_address, load_entry<&Config::lmtp_servers, &LmtpServer::address>},
 
     // [tls]
@@ -464,8 +465,8 @@ constexpr KeySpec kSchema[] = {
      "Maildir of a local recipient: a template with {data_dir}, {domain} and {localpart}.",
      store_maildir, load_field<&Config::delivery, &Delivery::maildir>},
     {"delivery.lmtp", Kind::text, Scope::global, kNoBounds,
-     "LMTP server of every local domain without its own [[lmtp]]: \"unix:/run/dovecot/lmtp\" or \"HOST:PORT\"; "
-     "empty: deliver into delivery.maildir.",
+     "LMTP server of every local domain without its own [[lmtp]]: \"unix:/run/dovecot/lmtp\" or \"HOST:PORT\" with "
+     "a loopback IP address; empty: deliver into delivery.maildir.",
      store_delivery_lmtp, load_field<&Config::delivery, &Delivery::lmtp>},
     {"delivery.retry_initial", Kind::duration, Scope::global, {ms(1s), ms(24h)},
      "Wait before the first retry of a temporarily failed delivery; doubles per attempt.",
@@ -524,12 +525,13 @@ constexpr KeySpec kSchema[] = {
      load_field<&Config::delivery, &Delivery::connect_timeout>},
     {"delivery.command_timeout", Kind::duration, Scope::global, {ms(1s), ms(1h)},
      "Time allowed for the greeting and each reply to EHLO, STARTTLS, AUTH, MAIL, RCPT (RFC 5321 "
-     "4.5.3.2 asks for 5 minutes).",
+     "4.5.3.2 asks for 5 minutes), counted from the command: a server sending its reply slowly cannot "
+     "extend it.",
      store_field<&Config::delivery, &Delivery::command_timeout>,
      load_field<&Config::delivery, &Delivery::command_timeout>},
     {"delivery.data_timeout", Kind::duration, Scope::global, {ms(1s), ms(24h)},
-     "Time allowed for sending a message and the reply to its final dot (RFC 5321 4.5.3.2: 10 "
-     "minutes for the reply).",
+     "Time allowed for sending a message and the reply to its final dot, as a whole (RFC 5321 "
+     "4.5.3.2: 10 minutes for the reply).",
      store_field<&Config::delivery, &Delivery::data_timeout>,
      load_field<&Config::delivery, &Delivery::data_timeout>},
     {"delivery.connection_reuse_time", Kind::duration, Scope::global, {0, ms(5min)},
@@ -545,6 +547,11 @@ constexpr KeySpec kSchema[] = {
      "Largest original message returned whole in a bounce; a larger one is returned as its headers.",
      store_field<&Config::delivery, &Delivery::bounce_size_limit>,
      load_field<&Config::delivery, &Delivery::bounce_size_limit>},
+    {"delivery.shutdown_grace", Kind::duration, Scope::global, {0, ms(1h)},
+     "On SIGTERM, after the sessions have closed, time given to deliveries in progress; then they are "
+     "abandoned as temporary failures and retried after the restart.",
+     store_field<&Config::delivery, &Delivery::shutdown_grace>,
+     load_field<&Config::delivery, &Delivery::shutdown_grace>},
 
     // [dns]
     {"dns.resolver", Kind::text, Scope::global, kNoBounds,

@@ -54,6 +54,11 @@ public:
     // Delivers one copy of `message` to `recipient` (for local couriers, the
     // mailbox address after alias expansion).
     virtual DeliveryOutcome deliver(const spool::QueuedMessage& message, std::string_view recipient) = 0;
+    // Shutdown (DeliveryQueue::stop, after delivery.shutdown_grace): deliveries
+    // in progress end within a fraction of a second as temporary failures, and
+    // later ones fail at once; the queue retries them after the restart.
+    // Thread-safe. Default: nothing here waits on a peer, nothing to abandon.
+    virtual void abandon() {}
 };
 
 // A recipient of a remote delivery: the envelope recipient it serves (for its
@@ -77,6 +82,11 @@ public:
     // What delivery.destination_concurrency counts for `domain`: the domain
     // itself (its MX hosts), or the relay it goes through.
     virtual std::string destination_of(std::string_view domain) { return std::string(domain); }
+    // Shutdown (DeliveryQueue::stop, after delivery.shutdown_grace): deliveries
+    // in progress end within a fraction of a second as temporary failures, and
+    // later ones fail at once; the queue retries them after the restart.
+    // Thread-safe. Default: nothing here waits on a peer, nothing to abandon.
+    virtual void abandon() {}
 };
 
 }  // namespace cartero::delivery

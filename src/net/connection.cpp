@@ -173,11 +173,14 @@ void Connection::request_shutdown() {
 Clock::time_point Connection::read_deadline(smtp::State state) const {
     // Every read waits at most command_timeout (RFC 5321 4.5.3.2.7); a message
     // as a whole gets data_timeout from its first octet, so a client trickling
-    // one byte per minute cannot hold a session forever.
+    // one byte per minute cannot hold a session forever. That holds while the
+    // rest of an aborted message (bare LF, too big, over the memory budget) is
+    // read and dropped too: message_ is gone then, the deadline is not. Every
+    // entry into DATA or BDAT sets message_deadline_ (MessageBegin).
     const auto step = Clock::now() + runtime_->config->limits.command_timeout;
     const bool in_message = state == smtp::State::data || state == smtp::State::bdat;
     const auto deadline = std::min(step, session_deadline_);
-    return in_message && message_ ? std::min(deadline, message_deadline_) : deadline;
+    return in_message ? std::min(deadline, message_deadline_) : deadline;
 }
 
 Clock::time_point Connection::write_deadline() const {

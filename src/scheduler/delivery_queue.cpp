@@ -49,7 +49,8 @@ DeliveryQueueOptions DeliveryQueueOptions::from(const config::Config& config) {
     return DeliveryQueueOptions{RetryPolicy::from(delivery), std::max<std::size_t>(1, delivery.local_concurrency),
                                 std::max<std::size_t>(1, delivery.remote_concurrency),
                                 std::max<std::size_t>(1, delivery.destination_concurrency),
-                                std::chrono::duration_cast<std::chrono::milliseconds>(delivery.delay_warning)};
+                                std::chrono::duration_cast<std::chrono::milliseconds>(delivery.delay_warning),
+                                std::chrono::duration_cast<std::chrono::milliseconds>(delivery.shutdown_grace)};
 }
 
 DeliveryQueue::DeliveryQueue(spool::Spool& spool, Router router, Couriers couriers, DeliveryQueueOptions options,
@@ -89,6 +90,7 @@ void DeliveryQueue::update(const config::Config& config) {
     options_.retry = fresh.retry;
     options_.per_destination = fresh.per_destination;
     options_.delay_warning = fresh.delay_warning;
+    options_.shutdown_grace = fresh.shutdown_grace;
 }
 
 DeliveryQueueOptions DeliveryQueue::current_options() const {
@@ -97,11 +99,24 @@ DeliveryQueueOptions DeliveryQueue::current_options() const {
 }
 
 void DeliveryQueue::stop() {
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-    }
+    std::unique_lock lock(mutex_);
+    stopping_ = true;
     wake_.notify_all();
+    const bool settled = settled_.wait_for(lock, options_.shutdown_grace, [this] { return in_flight_.empty(); });
+    if (!settled && !abandoned_) {
+        // A peer that trickles or stalls could hold a worker for its whole
+        // timeout; the message stays queued and goes out after the restart.
+        abandoned_ = true;
+        spdlog::warn("stopping: abandoning {} deliveries still in progress after delivery.shutdown_grace ({:.1f}s); "
+                     "they stay queued and are retried after the restart",
+                     in_flight_.size(), std::chrono::duration<double>(options_.shutdown_grace).count());
+        lock.unlock();
+        couriers_.local.abandon();
+        couriers_.discard.abandon();
+        couriers_.remote.abandon();
+    } else {
+        lock.unlock();
+    }
     for (auto& worker : workers_)
         if (worker.joinable()) worker.join();
 }
@@ -140,6 +155,7 @@ void DeliveryQueue::work() {
         apply_pending(lock, entry, finished);
         in_flight_.erase(entry.message.id);
         settle(std::move(entry), finished);
+        settled_.notify_all();
     }
 }
 
@@ -157,7 +173,9 @@ void DeliveryQueue::settle(Entry entry, bool finished) {
     } else {
         if (entry.attempts++ == 0) ++counts_.deferred;
         schedule(entry, now + backoff(options_.retry, entry.attempts));
-        persist(entry, now);  // a restart resumes with this attempt count and next attempt
+        // A restart resumes with this attempt count and next attempt; an attempt
+        // cut short by stop() is none, so the restart tries the message at once.
+        if (!abandoned_) persist(entry, now);
     }
     waiting_.emplace(id, std::move(entry));
     wake_.notify_all();  // the new due time may be earlier than what sleeping workers wait for
@@ -186,6 +204,8 @@ bool DeliveryQueue::attempt(Entry& entry) {
             // RFC 3463 X.4.7 "delivery time expired" when no server gave a code of its own.
             if (last.reply.enhanced.empty()) last.reply = smtp::Reply{451, "4.4.7", last.detail};
             finish_recipient(entry, i, {Verdict::bounced, "none", last}, notices);
+            // finish_recipient added the bounced recipient's notice last.
+            if (!notices.empty() && notices.back().index == i) notices.back().expired = true;
         }
     } else if (!all_done) {
         warn_of_delay(entry, results, notices);

@@ -72,7 +72,8 @@ enum class Action { failed, delayed, delivered, relayed };
 struct RecipientNotice {
     std::size_t index = 0;  // envelope recipient
     Action action = Action::failed;
-    delivery::DeliveryOutcome outcome;
+    delivery::DeliveryOutcome outcome;  // for an expired recipient: its last error
+    bool expired = false;               // failed because delivery.queue_lifetime ran out
 };
 
 // What `cartero queue` shows of one recipient.
@@ -118,6 +119,7 @@ struct DeliveryQueueOptions {
     std::size_t remote_workers = 20;          // delivery.remote_concurrency
     std::size_t per_destination = 5;          // delivery.destination_concurrency
     std::chrono::milliseconds delay_warning{0};  // delivery.delay_warning; 0 = never
+    std::chrono::milliseconds shutdown_grace{std::chrono::seconds(10)};  // delivery.shutdown_grace
 
     static DeliveryQueueOptions from(const config::Config& config);
 };
@@ -137,14 +139,17 @@ public:
     // Messages found by Spool::recover() at start.
     void recover(std::vector<spool::QueuedMessage> messages);
 
-    // SIGHUP: the retry policy, delivery.destination_concurrency and
-    // delivery.delay_warning of `config`, for the decisions taken from now on
+    // SIGHUP: the retry policy, delivery.destination_concurrency,
+    // delivery.delay_warning and delivery.shutdown_grace of `config`, for the decisions taken from now on
     // (a message keeps the due time it has). The worker counts
     // (delivery.local_concurrency, delivery.remote_concurrency) stay until restart.
     void update(const config::Config& config);
 
-    // Finishes the deliveries in progress (each bounded by its courier) and
-    // stops the workers; what is still queued stays in the spool.
+    // Stops the workers; what is still queued stays in the spool. Deliveries in
+    // progress get delivery.shutdown_grace to finish; then the couriers abandon
+    // them (Courier::abandon), so they end soon as temporary failures. An
+    // abandoned attempt is not recorded as one: the restart retries the message
+    // at once, and nothing not delivered is marked done.
     void stop();
 
     // Operator requests (`cartero queue`, through the control socket). Each
@@ -240,10 +245,12 @@ private:
 
     mutable std::mutex mutex_;
     std::condition_variable wake_;
+    std::condition_variable settled_;  // a worker handed a message back (stop() waits for it)
     std::map<std::string, Entry> waiting_;
     std::multimap<Clock::time_point, std::string> due_;
     Counts counts_;
     bool stopping_ = false;
+    bool abandoned_ = false;  // stop() abandoned the deliveries in progress
     std::size_t remote_in_flight_ = 0;               // guarded by mutex_
     std::map<std::string, std::size_t> per_domain_;  // remote deliveries in flight per destination, guarded by mutex_
     std::vector<std::thread> workers_;

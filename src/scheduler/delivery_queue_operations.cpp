@@ -225,6 +225,7 @@ OperationResult DeliveryQueue::operate(const std::string& id, Operation operatio
     lock.lock();
     apply_pending(lock, entry, finished);
     in_flight_.erase(id);
+    settled_.notify_all();
     if (finished) {
         --counts_.queued;
         if (entry.attempts > 0) --counts_.deferred;

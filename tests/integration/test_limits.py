@@ -260,6 +260,43 @@ class TimeoutsTest(unittest.TestCase):
                 self.assertTrue(got.startswith(b"421 4.4.2"), got)
                 self.assertLess(time.monotonic() - t0, 6)
 
+    def test_data_timeout_holds_while_an_aborted_message_is_discarded(self):
+        """Issue 8: after a message is aborted (a bare LF, a BDAT past message_size) the rest is
+        read and dropped; limits.data_timeout must still bound that, not session_timeout."""
+        cfg = {"limits": {"command_timeout": "10s", "data_timeout": "2s", "session_timeout": "1h",
+                          "message_size": 2048}}
+
+        def trickle_until_reply(c: h.RawClient, octets: bytes) -> tuple[bytes | None, float]:
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < 9:
+                try:
+                    c.send(octets)
+                except OSError:
+                    break
+                pending = c.nothing_pending(0.3)
+                if pending:
+                    return pending, time.monotonic() - t0
+            return None, time.monotonic() - t0
+
+        with h.Server(config=cfg, users={BOB: "bob-pw-1234"}, name="abortto") as srv:
+            with mx_session(srv) as c:  # DATA aborted by a bare LF (RFC 5321 2.3.8)
+                c.cmd("MAIL FROM:<x@remote.test>")
+                c.cmd(f"RCPT TO:<{BOB}>")
+                self.assertEqual(c.cmd("DATA").code, 354)
+                c.send(b"Subject: bare\nLF\r\n")
+                got, took = trickle_until_reply(c, b"still sending\r\n")
+                self.assertIsNotNone(got, "the rest of an aborted DATA was never timed out")
+                self.assertTrue(got.startswith(b"421 4.4.2"), got)
+                self.assertLess(took, 6)
+            with mx_session(srv) as c:  # BDAT past message_size
+                c.send(b"MAIL FROM:<x@remote.test>\r\nRCPT TO:<" + BOB.encode() + b">\r\n")
+                c.replies(2)
+                c.send(b"BDAT 100000 LAST\r\n" + b"z" * 4096)
+                got, took = trickle_until_reply(c, b"z")
+                self.assertIsNotNone(got, "the rest of an aborted BDAT chunk was never timed out")
+                self.assertTrue(got.startswith(b"421 4.4.2"), got)
+                self.assertLess(took, 6)
+
     def test_data_idle_timeout(self):
         cfg = {"limits": {"command_timeout": "10s", "data_timeout": "2s"}}
         with h.Server(config=cfg, users={BOB: "bob-pw-1234"}, name="dataidle") as srv:

@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 from pathlib import Path
@@ -201,6 +202,34 @@ class BounceTest(unittest.TestCase):
             self.assertEqual(groups[0]["status"], "4.4.7", groups[0])
             tx.wait_log(rf"{qid}: to=<{BOB}>, .*status=bounced \(queue lifetime expired; last error: .*refused")
 
+    def test_expiry_after_a_server_kept_deferring_says_we_gave_up_with_4_4_7(self):
+        """Issue 8: the server answered 450 4.3.0 until the lifetime ran out. The DSN's Status is
+        4.4.7 (not the server's 4.3.0, which stays in Diagnostic-Code), and its text says that
+        delivery was abandoned, after how long, and quotes the last error."""
+        sink_bin = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
+        port = h.free_port()
+        sink = subprocess.Popen([sink_bin, "-u", "nobody", "-r", "RCPT", f"127.0.0.1:{port}", "10"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            self.assertTrue(h.wait_port(port, time.monotonic() + 10), "smtp-sink did not start")
+            zones = {"sink.test": {"MX": ["10 mx.sink.test"]}, "mx.sink.test": {"A": "127.0.0.1"}}
+            with DnsServer(zones) as dns, sender(dns, port, {"delivery": {"queue_lifetime": "3s"}}) as tx:
+                qid = submit(tx, ["u@sink.test"], h.make_message(sender=ALICE[0], rcpt="u@sink.test"))
+                tx.wait_log(rf"{qid}: to=<u@sink\.test>, .*status=bounced \(queue lifetime expired; last error: .*450")
+                _, groups, _ = dsn_parts(wait_dsn(tx, ALICE[0])[0].body)
+                self.assertEqual(groups[0]["action"], "failed")
+                self.assertEqual(groups[0]["status"], "4.4.7", groups[0])
+                self.assertIn("450 4.3.0", groups[0]["diagnostic-code"])
+                text = email.message_from_bytes(wait_dsn(tx, ALICE[0])[0].body).get_payload()[0].get_payload()
+                flat = " ".join(text.split())
+                self.assertIn("could not be delivered: the mail system gave up.", flat)
+                self.assertIn("Delivery was abandoned after 3 seconds of failed attempts", flat)
+                self.assertIn("The server mx.sink.test answered: 450 4.3.0 Error: command failed", flat)
+                self.assertIn("(4.4.7)", flat)
+        finally:
+            sink.terminate()
+            sink.wait(10)
+
     def test_delay_warning_once_then_delivery(self):
         rx = receiver(start=False)
         try:
@@ -235,6 +264,99 @@ class RestartTest(unittest.TestCase):
                 tx.wait_log(rf"{qid}: removed")
                 time.sleep(1.5)
                 self.assertEqual(len(rx.maildir_messages(BOB)), 1, "delivered exactly once")
+        finally:
+            rx.stop()
+            rx.cleanup()
+
+
+class TricklePeer:
+    """tests/support/trickle_peer.py: an MX that answers one octet every `interval` seconds."""
+
+    SCRIPT = Path(__file__).resolve().parents[1] / "support" / "trickle_peer.py"
+
+    def __init__(self, tmp: Path, mode: str, interval: str = "0.5"):
+        self.port_file = tmp / f"trickle-{mode}.port"
+        self.log_path = tmp / f"trickle-{mode}.log"
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(["/usr/bin/python3", str(self.SCRIPT), str(self.port_file), mode, interval],
+                                     stdout=subprocess.DEVNULL, stderr=self._log)
+        deadline = time.monotonic() + 10
+        while not self.port_file.exists():
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("trickle_peer.py did not start")
+            time.sleep(0.05)
+        self.port = int(self.port_file.read_text())
+
+    def connections(self) -> int:
+        return self.log_path.read_text().count("connection ")
+
+    def wait_connection(self, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.connections() == 0:
+            if time.monotonic() > deadline:
+                raise AssertionError("nobody connected to the trickling peer")
+            time.sleep(0.05)
+
+    def __enter__(self) -> "TricklePeer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.proc.kill()
+        self.proc.wait(10)
+        self._log.close()
+
+
+class TrickleTest(unittest.TestCase):
+    """Issue 8: a remote MX that trickles its replies cannot hold a delivery slot past
+    delivery.command_timeout, nor keep SIGTERM from stopping the server."""
+    ZONES = {"remote.test": {"MX": ["10 mx.remote.test"]}, "mx.remote.test": {"A": "127.0.0.1"}}
+
+    def test_trickling_greeting_is_deferred_within_command_timeout(self):
+        with DnsServer(self.ZONES) as dns:
+            for mode in ("greeting", "lines"):
+                with self.subTest(mode=mode), tempfile.TemporaryDirectory() as tmp, \
+                        TricklePeer(Path(tmp), mode) as peer, \
+                        sender(dns, peer.port, {"delivery": {"command_timeout": "2s", "retry_initial": "1h",
+                                                             "retry_max": "1h"}}) as tx:
+                    t0 = time.monotonic()
+                    qid = submit(tx, [BOB], h.make_message(sender=ALICE[0], rcpt=BOB))
+                    tx.wait_log(rf"{qid}: to=<{BOB}>, relay=none, .*status=deferred \(.*timed out \(waiting for the "
+                                rf"greeting\)", timeout=15)
+                    self.assertLess(time.monotonic() - t0, 2 + 5, "deferred long after command_timeout")
+
+    def test_sigterm_abandons_a_stuck_delivery_and_the_restart_delivers_it_once(self):
+        rx = receiver(start=False)
+        try:
+            with DnsServer(self.ZONES) as dns, TricklePeer(Path(rx.tmp), "greeting") as peer, \
+                    sender(dns, peer.port, {"delivery": {"command_timeout": "1h", "shutdown_grace": "2s"},
+                                            "limits": {"shutdown_grace": "1s"}}) as tx:
+                qid = submit(tx, [BOB], h.make_message(sender=ALICE[0], rcpt=BOB))
+                peer.wait_connection()
+                time.sleep(0.5)
+                t0 = time.monotonic()
+                tx.signal(signal.SIGTERM)
+                try:
+                    rc = tx.proc.wait(1 + 2 + 6)
+                except subprocess.TimeoutExpired:
+                    self.fail("cartero did not exit within limits.shutdown_grace + delivery.shutdown_grace + 6 s "
+                              "with a delivery stuck on a trickling MX")
+                self.assertEqual(rc, 0, tx.log_tail())
+                self.assertLess(time.monotonic() - t0, 1 + 2 + 6)
+                tx.stop()  # already exited: closes its log
+                log = tx.log_text()
+                self.assertIn("abandoning 1 deliveries still in progress after delivery.shutdown_grace", log)
+                self.assertRegex(log, rf"{qid}: to=<{BOB}>, .*status=deferred \(delivery abandoned because "
+                                      rf"cartero is stopping")
+                self.assertNotRegex(log, rf"{qid}: to=<{BOB}>, .*status=(sent|bounced)")
+                # The restart sends it to a server that answers, once.
+                rx.start()
+                tx.config["delivery"]["remote_port"] = rx.port("mx")
+                tx.write_config()
+                tx.start()
+                rx.wait_for_delivery(BOB, 1, timeout=20)
+                tx.wait_log(rf"{qid}: to=<{BOB}>, relay=mx\.remote\.test.*status=sent")
+                time.sleep(1.5)
+                self.assertEqual(len(rx.maildir_messages(BOB)), 1, "delivered more than once")
         finally:
             rx.stop()
             rx.cleanup()

@@ -45,7 +45,7 @@ LmtpOptions lmtp_options(const config::Config& config) {
     t.connect = ms(config.delivery.connect_timeout);
     t.greeting = t.hello = t.starttls = t.tls_handshake = t.auth = t.mail = t.rcpt = t.rset = t.quit =
         ms(config.delivery.command_timeout);
-    t.data_initiation = t.data_block = t.data_termination = ms(config.delivery.data_timeout);
+    t.data_initiation = t.data = ms(config.delivery.data_timeout);
     options.reuse_time = ms(config.delivery.connection_reuse_time);
     options.idle_connections = config.delivery.local_concurrency;
     return options;
@@ -68,6 +68,7 @@ LmtpCourier::LmtpCourier(Peer peer, LmtpOptions options) : peer_(std::move(peer)
     connection_options_.tls = TlsMode::none;
     connection_options_.lmtp = true;
     connection_options_.timeouts = options_.timeouts;
+    connection_options_.abandon = &abandoned_;
 }
 
 LmtpCourier::~LmtpCourier() { close_expired(true); }

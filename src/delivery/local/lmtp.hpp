@@ -41,6 +41,7 @@
 // /run/dovecot/lmtp) or outbound TCP; nothing else.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -78,6 +79,7 @@ public:
 
     // Thread-safe: each call uses a connection of its own.
     DeliveryOutcome deliver(const spool::QueuedMessage& message, std::string_view recipient) override;
+    void abandon() override { abandoned_ = true; }
 
     // Idle connections kept now (tests).
     std::size_t idle() const;
@@ -97,6 +99,7 @@ private:
     LmtpOptions options_;
     mutable std::mutex mutex_;
     std::vector<Idle> idle_;  // most recently used last
+    std::atomic<bool> abandoned_{false};  // connection_options_.abandon points here
 };
 
 }  // namespace cartero::delivery

@@ -68,6 +68,15 @@ std::shared_ptr<Courier> LocalCourier::lmtp_for(std::string_view domain) const {
     return table_->fallback;
 }
 
+void LocalCourier::abandon() {
+    std::shared_ptr<const Table> table;
+    {
+        std::lock_guard lock(mutex_);
+        table = table_;
+    }
+    for (const auto& [address, courier] : table->by_address) courier->abandon();
+}
+
 DeliveryOutcome LocalCourier::deliver(const spool::QueuedMessage& message, std::string_view recipient) {
     // Held for the whole delivery, so an update() meanwhile cannot destroy it.
     const std::shared_ptr<Courier> lmtp = lmtp_for(domain_of(recipient));

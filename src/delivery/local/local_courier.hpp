@@ -40,6 +40,8 @@ public:
 
     // Thread-safe.
     DeliveryOutcome deliver(const spool::QueuedMessage& message, std::string_view recipient) override;
+    // Abandons the LMTP deliveries in progress (Maildir writes are short and local).
+    void abandon() override;
 
 private:
     struct Table {

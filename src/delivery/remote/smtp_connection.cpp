@@ -2,12 +2,18 @@
 //
 // How the blocking calls keep a deadline on every operation: each socket
 // operation is started asynchronously on the connection's own io_context, which
-// then runs for at most the phase's timeout (io_context::run_for). If the
-// operation has not completed by then, the socket is cancelled and the context
-// run until the cancelled handler has returned, so nothing outlives the call.
-// One thread, no coroutines needed: the worker thread is the only one here.
+// then runs until the operation completes or its deadline passes (in slices of
+// abandon_poll, so a shutdown's abandon is seen soon). If the operation has not
+// completed by then, the socket is cancelled and the context run until the
+// cancelled handler has returned, so nothing outlives the call. One thread, no
+// coroutines needed: the worker thread is the only one here.
+//
+// The deadline is an absolute time (ReplyDeadline below): set when a command is
+// sent or a reply has been completed, never moved by octets arriving. Timers
+// reset per read would let a peer that trickles hold the connection for ever.
 #include "delivery/remote/smtp_connection.hpp"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -29,8 +35,13 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using local_stream = asio::local::stream_protocol;
 using error_code = boost::system::error_code;
+using Clock = std::chrono::steady_clock;
 
 namespace {
+
+// How often a blocked operation looks at ConnectionOptions::abandon: a stopping
+// server waits at most this long for the connection to give up.
+constexpr auto abandon_poll = std::chrono::milliseconds(100);
 
 // The completion of one operation, whatever its signature.
 struct Completion {
@@ -93,8 +104,8 @@ std::chrono::milliseconds ConnectionTimeouts::for_phase(smtp::ClientPhase phase)
         case P::mail: return mail;
         case P::rcpt: return rcpt;
         case P::data_initiation: return data_initiation;
-        case P::data_block: return data_block;
-        case P::data_termination: return data_termination;
+        case P::data_block:
+        case P::data_termination: return data;
         case P::rset: return rset;
         case P::quit:
         case P::idle:
@@ -102,6 +113,41 @@ std::chrono::milliseconds ConnectionTimeouts::for_phase(smtp::ClientPhase phase)
     }
     return quit;
 }
+
+namespace {
+
+// When the reply being waited for is due: a fresh deadline per reply (for the
+// greeting, after each command sent and after each reply completed), one for
+// the whole DATA phase, and none moved by octets that arrive.
+class ReplyDeadline final : public smtp::ClientObserver {
+public:
+    explicit ReplyDeadline(const ConnectionTimeouts& timeouts) : timeouts_(timeouts) {}
+
+    Clock::time_point for_action(smtp::ClientPhase phase, bool sending) {
+        using P = smtp::ClientPhase;
+        const auto now = Clock::now();
+        if (phase == P::data_block || phase == P::data_termination) {
+            if (!in_data_) deadline_ = now + timeouts_.data;
+            in_data_ = true;
+            fresh_ = false;
+            return deadline_;
+        }
+        if (in_data_ || fresh_ || sending) deadline_ = now + timeouts_.for_phase(phase);
+        in_data_ = fresh_ = false;
+        return deadline_;
+    }
+
+    void state_changed(smtp::ClientState, smtp::ClientState) override {}
+    void replied(std::string_view, const smtp::Reply&) override { fresh_ = true; }
+
+private:
+    const ConnectionTimeouts& timeouts_;
+    Clock::time_point deadline_{};
+    bool fresh_ = true;  // the next reply waited for gets a new deadline
+    bool in_data_ = false;
+};
+
+}  // namespace
 
 struct SmtpConnection::Impl {
     Peer peer;
@@ -112,32 +158,48 @@ struct SmtpConnection::Impl {
     std::optional<local_stream::socket> unix_socket;
     std::shared_ptr<ssl::context> tls_context;
     std::unique_ptr<ssl::stream<tcp::socket&>> tls_stream;
+    ReplyDeadline reply_deadline;
     smtp::ClientSession session;
     TlsReport tls;
     std::array<char, 8192> buffer{};
     bool open = false;
 
     Impl(const Peer& p, const ConnectionOptions& o)
-        : peer(p), options(o), name(peer_name_of(p)),
-          session(session_settings(o, o.tls == TlsMode::implicit)) {}
+        : peer(p), options(o), name(peer_name_of(p)), reply_deadline(options.timeouts),
+          session(session_settings(o, o.tls == TlsMode::implicit), &reply_deadline) {}
+
+    bool abandoned() const { return options.abandon != nullptr && options.abandon->load(); }
 
     // --- one operation with a deadline ----------------------------------------
+    // timed_out when the deadline passed, operation_aborted when abandoned.
     template <class Start>
-    error_code await(std::chrono::milliseconds limit, Start start, std::size_t* transferred = nullptr) {
+    error_code await(Clock::time_point deadline, Start start, std::size_t* transferred = nullptr) {
         error_code ec = asio::error::would_block;
         std::size_t n = 0;
         bool done = false;
+        error_code gave_up;
+        if (abandoned()) return asio::error::operation_aborted;
         start(Completion{&ec, &n, &done});
-        io.restart();
-        io.run_for(limit);
+        while (!done) {
+            const auto now = Clock::now();
+            if (abandoned()) gave_up = asio::error::operation_aborted;
+            else if (now >= deadline) gave_up = asio::error::timed_out;
+            if (gave_up) break;
+            io.restart();
+            io.run_for(std::min<Clock::duration>(deadline - now, abandon_poll));
+        }
         if (!done) {
             cancel();
             io.restart();
             io.run();
-            ec = asio::error::timed_out;
+            ec = gave_up;
         }
         if (transferred) *transferred = n;
         return ec;
+    }
+    template <class Start>
+    error_code await(std::chrono::milliseconds limit, Start start, std::size_t* transferred = nullptr) {
+        return await(Clock::now() + limit, std::move(start), transferred);
     }
 
     void cancel() {
@@ -163,6 +225,7 @@ struct SmtpConnection::Impl {
     // --- the dialogue -------------------------------------------------------------
     void drive();
     void lost(error_code ec);
+    std::string abandoned_note(std::string detail) const;
     void close();
     DeliveryOutcome outcome_of(const smtp::RecipientResult& r) const;
     DeliveryOutcome failure_outcome(const smtp::ClientFailure& f) const;
@@ -277,7 +340,7 @@ void SmtpConnection::Impl::record_tls() {
 void SmtpConnection::Impl::drive() {
     for (int step = 0;; ++step) {
         const smtp::ClientAction action = session.next();
-        const auto limit = options.timeouts.for_phase(session.phase());
+        const auto limit = reply_deadline.for_action(session.phase(), std::holds_alternative<smtp::ClientSend>(action));
         if (const auto* send = std::get_if<smtp::ClientSend>(&action)) {
             error_code ec;
             with_stream([&](auto& stream) {
@@ -303,9 +366,16 @@ void SmtpConnection::Impl::drive() {
     }
 }
 
+// An abandoned operation ends the session as a timeout would: a temporary
+// failure before or during the message, never a verdict on it.
 void SmtpConnection::Impl::lost(error_code ec) {
-    if (ec == asio::error::timed_out) session.timed_out();
+    if (ec == asio::error::timed_out || ec == asio::error::operation_aborted) session.timed_out();
     else session.peer_closed();
+}
+
+std::string SmtpConnection::Impl::abandoned_note(std::string detail) const {
+    if (!abandoned()) return detail;
+    return "delivery abandoned because cartero is stopping, retried after restart (" + detail + ")";
 }
 
 void SmtpConnection::Impl::close() {
@@ -339,6 +409,7 @@ DeliveryOutcome SmtpConnection::Impl::failure_outcome(const smtp::ClientFailure&
     if (f.reply) out.reply = *f.reply;
     out.detail = f.kind == K::greeting_refused ? "host " + name + " refused to talk to me: " + smtp::one_line(*f.reply)
                                                : "host " + name + ": " + f.reason;
+    if (out.status == DeliveryStatus::temporary) out.detail = abandoned_note(std::move(out.detail));
     return out;
 }
 
@@ -351,7 +422,7 @@ OpenResult SmtpConnection::open(const Peer& peer, const ConnectionOptions& optio
     auto impl = std::make_unique<Impl>(peer, options);
     OpenResult result;
     if (auto error = impl->connect()) {
-        result.failure = DeliveryOutcome{DeliveryStatus::temporary, {}, *error};
+        result.failure = DeliveryOutcome{DeliveryStatus::temporary, {}, impl->abandoned_note(*error)};
         return result;
     }
     if (options.tls == TlsMode::implicit) {
@@ -383,7 +454,11 @@ std::vector<DeliveryOutcome> SmtpConnection::send(const Transaction& transaction
     }
     s.session.begin(transaction);
     s.drive();
-    for (const auto& r : s.session.results()) outcomes.push_back(s.outcome_of(r));
+    for (const auto& r : s.session.results()) {
+        outcomes.push_back(s.outcome_of(r));
+        if (outcomes.back().status == DeliveryStatus::temporary)
+            outcomes.back().detail = s.abandoned_note(std::move(outcomes.back().detail));
+    }
     return outcomes;
 }
 

@@ -4,9 +4,17 @@
 //
 // Blocking API for delivery worker threads (.notes/outbound.md): each call runs
 // the connection's own io_context until the step is done, and every socket
-// operation has a deadline (STYLE rule 9): connect, then one per dialogue phase
-// as RFC 5321 4.5.3.2 gives them (greeting 5 min, MAIL 5, RCPT 5, DATA
-// initiation 2, each data block 3, DATA termination 10).
+// operation has a deadline (STYLE rule 9): connect, then one per reply as RFC
+// 5321 4.5.3.2 gives them (greeting 5 min, MAIL 5, RCPT 5, DATA initiation 2),
+// and one for the DATA phase as a whole (the message text and the reply to its
+// final dot). Deadlines are absolute: a peer that sends one octet every few
+// seconds, or an endless "220-" continuation, cannot stretch them (issue 8:
+// RFC 5321 4.5.3.2's per-block timers reset on every read would let it hold a
+// delivery slot for ever).
+//
+// Shutdown: with ConnectionOptions::abandon set, an operation in progress ends
+// within a fraction of a second as a temporary failure ("abandoned") and no new
+// one starts, so a stopping server need not wait for a slow peer.
 //
 // Outcomes are values (STYLE rule 7): open() returns a connection or a failure
 // outcome with a plain-words reason; send() returns one DeliveryOutcome per
@@ -31,6 +39,7 @@
 // ca_file.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -73,8 +82,12 @@ struct ConnectionTimeouts {
     std::chrono::milliseconds mail{std::chrono::minutes(5)};
     std::chrono::milliseconds rcpt{std::chrono::minutes(5)};
     std::chrono::milliseconds data_initiation{std::chrono::minutes(2)};
-    std::chrono::milliseconds data_block{std::chrono::minutes(3)};
-    std::chrono::milliseconds data_termination{std::chrono::minutes(10)};
+    // The DATA phase as a whole: every block of the message text and the reply
+    // (LMTP: the replies) to its final dot, from the 354 on. RFC 5321 4.5.3.2.5-6
+    // give 3 minutes per block and 10 for the final reply; one total bound is
+    // what keeps a peer that reads slowly from holding the slot (Postfix
+    // smtp_data_done_timeout is 10 minutes).
+    std::chrono::milliseconds data{std::chrono::minutes(10)};
     std::chrono::milliseconds rset{std::chrono::seconds(20)};     // Postfix smtp_rset_timeout
     std::chrono::milliseconds quit{std::chrono::minutes(5)};
 
@@ -95,6 +108,10 @@ struct ConnectionOptions {
     ConnectionTimeouts timeouts;
     std::size_t reply_line_length = 2048;                // see smtp::ClientSettings
     std::size_t reply_lines = 100;
+    // Set by the courier when the server stops (Courier::abandon): the
+    // operation in progress ends as a temporary failure. Must outlive the
+    // connection; null: never abandoned.
+    const std::atomic<bool>* abandon = nullptr;
 };
 
 // For the delivery log line: "TLSv1.3 TLS_AES_256_GCM_SHA384, certificate verified".

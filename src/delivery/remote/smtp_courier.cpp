@@ -2,6 +2,8 @@
 #include "delivery/remote/smtp_courier.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <map>
 
@@ -11,17 +13,6 @@
 
 namespace cartero::delivery {
 namespace {
-
-// The first line of a relay's password file, read at each connection so a
-// changed password applies without a restart.
-std::optional<smtp::ClientCredentials> credentials_of(const config::Relay& relay) {
-    if (relay.username.empty()) return std::nullopt;
-    std::ifstream in(relay.password_file);
-    std::string password;
-    std::getline(in, password);
-    if (!password.empty() && password.back() == '\r') password.pop_back();
-    return smtp::ClientCredentials{relay.username, password};
-}
 
 // Keeps the worse of two failures: temporary beats permanent, because one
 // server that may heal is reason enough to try again later.
@@ -115,6 +106,20 @@ bool tls_failed_opportunistically(const OpenResult& opened, const ConnectionOpti
 
 }  // namespace
 
+RelayCredentials relay_credentials(const config::Relay& relay) {
+    if (relay.username.empty()) return {};
+    std::ifstream in(relay.password_file);
+    const std::string why_not = in.is_open() ? "its first line is empty" : std::strerror(errno);
+    std::string password;
+    std::getline(in, password);
+    if (!password.empty() && password.back() == '\r') password.pop_back();
+    if (!password.empty()) return {smtp::ClientCredentials{relay.username, password}, {}};
+    const std::string file = relay.password_file.string();
+    return {std::nullopt, "relay " + relay.name + ": cannot use password file " + file + ": " + why_not +
+                              "; not sending AUTH without the password (it must be readable by the server's user: "
+                              "chmod 600 " + file + ")"};
+}
+
 ConnectionOptions connection_options(const config::Config& config, const NextHop& hop) {
     ConnectionOptions options;
     options.helo_name = config.hostname;
@@ -124,12 +129,11 @@ ConnectionOptions connection_options(const config::Config& config, const NextHop
     // mail to plaintext).
     options.verify_certificate = hop.relay != nullptr ? hop.tls != TlsMode::none : hop.tls == TlsMode::required;
     if (!config.delivery.ca_file.empty()) options.ca_file = config.delivery.ca_file;
-    if (hop.relay != nullptr) options.credentials = credentials_of(*hop.relay);
     auto& t = options.timeouts;
     t.connect = ms(config.delivery.connect_timeout);
     t.greeting = t.hello = t.starttls = t.tls_handshake = t.auth = t.mail = t.rcpt = t.rset = t.quit =
         ms(config.delivery.command_timeout);
-    t.data_initiation = t.data_block = t.data_termination = ms(config.delivery.data_timeout);
+    t.data_initiation = t.data = ms(config.delivery.data_timeout);
     return options;
 }
 
@@ -227,9 +231,26 @@ SmtpCourier::StsInForce SmtpCourier::sts_for(const config::Config& config, const
 
 SmtpCourier::Connected SmtpCourier::connect(const config::Config& config, const NextHop& hop, std::string_view domain,
                                             const std::string& queue_id, const StsInForce& sts) {
+    if (abandoned_) {  // stopping: not even the DNS lookups (dns.timeout each)
+        return {nullptr, DeliveryOutcome{DeliveryStatus::temporary, {},
+                                         "delivery abandoned because cartero is stopping, retried after restart"}};
+    }
     const Peers peers = peers_for(resolver_, hop, domain, random_);
     if (peers.failure) return {nullptr, *peers.failure};
-    const ConnectionOptions options = connection_options(config, hop);
+    ConnectionOptions options = connection_options(config, hop);
+    options.abandon = &abandoned_;
+    if (hop.relay != nullptr) {
+        // A password file that went missing or unreadable since the load: the
+        // delivery waits for the operator (451 4.3.5, "system incorrectly
+        // configured"), never AUTH with an empty password.
+        RelayCredentials credentials = relay_credentials(*hop.relay);
+        if (!credentials.problem.empty()) {
+            spdlog::error("{}: {}", queue_id, credentials.problem);
+            return {nullptr, DeliveryOutcome{DeliveryStatus::temporary, smtp::Reply{451, "4.3.5", credentials.problem},
+                                             credentials.problem}};
+        }
+        options.credentials = std::move(credentials.credentials);
+    }
     const bool policies_apply = hop.relay == nullptr && !tls_set_explicitly(config, domain);
     std::map<std::string, dane::Decision> dane_of;  // per MX host: one TLSA question for all its addresses
     std::optional<DeliveryOutcome> failure;

@@ -35,11 +35,13 @@
 // relay password files and delivery.ca_file.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,6 +70,9 @@ public:
     // The next hop's name ("mx:example.com", "relay:gmail"): a relay counts once
     // against delivery.destination_concurrency, whatever the recipient domains.
     std::string destination_of(std::string_view domain) override;
+
+    // Shutdown: every connection in use gives up (RemoteCourier::abandon).
+    void abandon() override { abandoned_ = true; }
 
     // A reloaded configuration, for the deliveries that start after the call.
     void update(const config::Config& config);
@@ -105,9 +110,21 @@ private:
     std::mutex mutex_;
     std::shared_ptr<const config::Config> config_;      // guarded by mutex_
     std::multimap<std::string, Idle> idle_;            // by hop name, guarded by mutex_
+    std::atomic<bool> abandoned_{false};               // every connection's ConnectionOptions::abandon
 };
 
-// The options a connection to `hop` is opened with under `config`.
+// The options a connection to `hop` is opened with under `config` (without the
+// relay's credentials: relay_credentials).
 ConnectionOptions connection_options(const config::Config& config, const NextHop& hop);
+
+// A relay's username and the first line of its password file, read at each
+// connection so a changed password applies without a restart. When the file
+// cannot be read or its first line is empty, no credentials and the problem in
+// plain words (the loader refuses such a file; this is one that changed since).
+struct RelayCredentials {
+    std::optional<smtp::ClientCredentials> credentials;  // none for a relay without username
+    std::string problem;                                 // "" = usable
+};
+RelayCredentials relay_credentials(const config::Relay& relay);
 
 }  // namespace cartero::delivery

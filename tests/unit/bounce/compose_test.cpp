@@ -221,6 +221,35 @@ TEST(Compose, ReasonWithoutAReply) {
     EXPECT_FALSE(contains(got, "Remote-MTA"));
 }
 
+// Issue 8: an expired recipient's report says that we gave up and after how long,
+// quotes the last error, and has Status 4.4.7 (RFC 3463 3.1 class 4 "caused
+// abandonment", X.4.7 "delivery time expired") whatever that error's own code was.
+TEST(Compose, ExpiredRecipientSaysWeGaveUpAfterTheQueueLifetime) {
+    RecipientStatus carol = carol_delayed();
+    carol.outcome = Outcome::failed;
+    carol.retry_until = 0;
+    carol.expired = true;
+    ReportInput in = input(ReportKind::failure);
+    in.queue_lifetime = 5 * 86400;
+    const std::string got = compose_or_fail(in, envelope(), {carol});
+    const std::vector<std::string> want{
+        "Your message to <carol@example.net> could not be delivered: the mail system gave up.\r\n",
+        "  Delivery was abandoned after 5 days of failed attempts, the longest a\r\n"
+        "  message may wait in the queue. It will not be tried again.\r\n",
+        "  The server mx1.example.net answered:\r\n    452 4.2.2 Mailbox full\r\n",
+        "What this means: Delivery time expired: the mail system stopped trying",
+        "(4.4.7)",
+        "Action: failed\r\nStatus: 4.4.7\r\n",
+        "Diagnostic-Code: smtp; 452 4.2.2 Mailbox full",
+    };
+    for (const auto& w : want) EXPECT_TRUE(contains(got, w)) << "missing \"" << w << "\" in:\n" << got;
+    EXPECT_FALSE(contains(got, "Status: 4.2.2")) << got;
+    EXPECT_FALSE(contains(got, "mailbox is full")) << "the text explains the expiry, not the last error's code:\n" << got;
+
+    in.queue_lifetime = 3;
+    EXPECT_TRUE(contains(compose_or_fail(in, envelope(), {carol}), "abandoned after 3 seconds of failed")) << got;
+}
+
 TEST(Compose, InvalidStatusFallsBackToTheOutcomeClass) {
     auto r = bob_unknown();
     r.status = "5.1.1\r\nX: y";

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <fstream>
 
 #include "config/config.hpp"
@@ -164,6 +166,7 @@ std::int64_t message_size(const Config& c) { return static_cast<std::int64_t>(c.
 TEST(LoadFile, RelaysAndDestinations) {
     TempDir dir;
     std::ofstream(dir.path() / "relay.password") << "secret\n";
+    std::filesystem::permissions(dir.path() / "relay.password", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     const Config got = load_text(dir, R"(
 [delivery]
 relay = "gmail"
@@ -401,6 +404,90 @@ address = "[::1]:2424"
     const Config plain = load_text(dir, "local_domains = [\"example.org\"]\n");
     EXPECT_TRUE(plain.lmtp_servers.empty());
     EXPECT_EQ(lmtp_address_for(plain, "example.org"), "") << "by default: Maildir";
+}
+
+// Issue 8: a relay password file is the server's alone (mode 0600/0400, owned by
+// the server's user, not empty); anything else is refused at load, naming the
+// file and the fix.
+TEST(LoadFile, RelayPasswordFileMustBeTheServersAlone) {
+    namespace fs = std::filesystem;
+    const auto load_with = [](TempDir& dir, const std::string& content, fs::perms mode) -> std::string {
+        const fs::path file = dir.write("pw", content);
+        fs::permissions(file, mode);
+        try {
+            load_text(dir, "[[relay]]\nname = \"r\"\nhost = \"smtp.example.com\"\nport = 587\ntls = \"starttls\"\n"
+                           "username = \"u\"\npassword_file = \"pw\"\n");
+        } catch (const ConfigError& error) {
+            return error.what();
+        }
+        return "";
+    };
+    const fs::perms rw = fs::perms::owner_read | fs::perms::owner_write;
+    struct Case {
+        std::string content;
+        fs::perms mode;
+        std::string want;  // "" = loads
+    };
+    const Case cases[] = {
+        {"secret\n", rw, ""},
+        {"secret\n", fs::perms::owner_read, ""},
+        {"secret\n", rw | fs::perms::group_read, "pw is open to group or others (mode 0640): the password must be the "
+                                                   "server's alone (chmod 600 "},
+        {"secret\n", rw | fs::perms::others_read, "(mode 0604)"},
+        {"", rw, "pw is empty (write the password on its first line)"},
+        {"\nsecret\n", rw, "the first line of "},
+    };
+    for (const Case& c : cases) {
+        TempDir dir;
+        const std::string got = load_with(dir, c.content, c.mode);
+        if (c.want.empty()) {
+            EXPECT_EQ(got, "") << "mode " << static_cast<int>(c.mode);
+        } else {
+            EXPECT_NE(got.find(c.want), std::string::npos) << "got: " << got;
+            EXPECT_NE(got.find(":1: relay.password_file: "), std::string::npos) << "got: " << got;
+        }
+    }
+    {  // owned by another user than the server's (the owner of data_dir)
+        TempDir dir;
+        const fs::path data = dir.path() / "data";
+        fs::create_directories(data);
+        const fs::path file = dir.write("pw", "secret\n");
+        fs::permissions(file, rw);
+        if (::geteuid() == 0) {
+            ASSERT_EQ(::chown(data.c_str(), 65534, 65534), 0);
+            std::string got;
+            try {
+                load_text(dir, "data_dir = \"data\"\n[[relay]]\nname = \"r\"\nhost = \"smtp.example.com\"\nport = 587\n"
+                               "tls = \"starttls\"\nusername = \"u\"\npassword_file = \"pw\"\n");
+            } catch (const ConfigError& error) {
+                got = error.what();
+            }
+            EXPECT_NE(got.find("is owned by uid 0, not by the server's user (uid 65534, the owner of data_dir) (chown 65534 "),
+                      std::string::npos)
+                << "got: " << got;
+        }
+    }
+    if (::geteuid() != 0) {  // unreadable (root reads anything)
+        TempDir dir;
+        EXPECT_NE(load_with(dir, "secret\n", fs::perms::none).find("cannot be read"), std::string::npos);
+    }
+}
+
+// Issue 8: LMTP goes without TLS, so only to this host (a Unix socket or loopback).
+TEST(LoadFile, LmtpOverTheNetworkIsRefused) {
+    const ErrorCase cases[] = {
+        {"[[lmtp]]\ndomain = \"localhost\"\naddress = \"192.0.2.24:24\"", 3, "lmtp.address",
+         "\"192.0.2.24:24\" is not on this host: cartero speaks LMTP without TLS, so mail would cross the network in "
+         "plaintext (use a Unix socket such as \"unix:/run/dovecot/lmtp\" or a loopback address such as "
+         "\"127.0.0.1:24\""},
+        {"[delivery]\nlmtp = \"[2001:db8::24]:24\"", 2, "delivery.lmtp", "is not on this host"},
+        {"[delivery]\nlmtp = \"0.0.0.0:24\"", 2, "delivery.lmtp", "is not on this host"},
+    };
+    for (const ErrorCase& c : cases) expect_error(c);
+    TempDir dir;
+    const Config ok = load_text(dir, "[delivery]\nlmtp = \"[::1]:24\"\n[[lmtp]]\ndomain = \"localhost\"\n"
+                                     "address = \"127.0.0.2:24\"\n");
+    EXPECT_EQ(ok.delivery.lmtp, "[::1]:24");
 }
 
 TEST(LoadFile, LmtpErrorsNameFileLineAndKey) {

@@ -150,7 +150,7 @@ LmtpOptions fast_options() {
     LmtpOptions o;
     o.lhlo_name = "mx.example.test";
     o.timeouts.connect = o.timeouts.greeting = o.timeouts.hello = o.timeouts.mail = o.timeouts.rcpt = 5s;
-    o.timeouts.data_initiation = o.timeouts.data_block = o.timeouts.data_termination = 5s;
+    o.timeouts.data_initiation = o.timeouts.data = 5s;
     o.timeouts.rset = o.timeouts.quit = 2s;
     return o;
 }
@@ -303,7 +303,7 @@ TEST(LmtpCourier, OptionsComeFromTheDeliveryKeys) {
     EXPECT_EQ(got.lhlo_name, "mx.example.org");
     EXPECT_EQ(got.timeouts.connect, 7s);
     EXPECT_EQ(got.timeouts.rcpt, 11s);
-    EXPECT_EQ(got.timeouts.data_termination, 13s);
+    EXPECT_EQ(got.timeouts.data, 13s);
     EXPECT_EQ(got.reuse_time, 3s);
     EXPECT_EQ(got.idle_connections, 6u);
 }

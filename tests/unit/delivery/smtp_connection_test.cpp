@@ -17,6 +17,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <future>
 #include <thread>
 
 #include "delivery/remote/smtp_connection.hpp"
@@ -349,6 +351,117 @@ TEST(SmtpConnection, LmtpOverAUnixSocket) {
         opened.connection->quit();
     }
     std::filesystem::remove_all(dir);
+}
+
+// tests/support/trickle_peer.py in one mode, on a port it picks; killed at the end.
+class TricklePeer {
+public:
+    TricklePeer(const std::string& mode, const std::string& interval = "0.5") {
+        const auto port_file = std::filesystem::temp_directory_path() /
+                               ("cartero-trickle-" + std::to_string(::getpid()) + "-" + std::to_string(++serial_));
+        std::filesystem::remove(port_file);
+        std::vector<std::string> args{"/usr/bin/python3", CARTERO_TRICKLE_PEER, port_file.string(), mode, interval};
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        if (::posix_spawn(&pid_, argv[0], nullptr, nullptr, argv.data(), environ) != 0) pid_ = 0;
+        for (int i = 0; pid_ > 0 && i < 200 && port_ == 0; ++i) {  // up to 10 s
+            std::ifstream in(port_file);
+            int port = 0;
+            if (in >> port) port_ = static_cast<std::uint16_t>(port);
+            else std::this_thread::sleep_for(50ms);
+        }
+        std::filesystem::remove(port_file);
+    }
+    ~TricklePeer() { kill(); }
+    // Ends every connection (a client still waiting sees the connection close).
+    void kill() {
+        if (pid_ <= 0) return;
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+        pid_ = 0;
+    }
+    bool running() const { return pid_ > 0 && port_ != 0; }
+    std::uint16_t port() const { return port_; }
+
+private:
+    static inline int serial_ = 0;
+    pid_t pid_ = 0;
+    std::uint16_t port_ = 0;
+};
+
+// Runs `call` and says how long it took, at most `bound` plus the time the peer
+// needs to die: past the bound the peer is killed, so a client that would wait
+// for ever (the defect) ends and the test fails instead of hanging.
+template <class Call>
+std::chrono::steady_clock::duration time_bounded(TricklePeer& peer, std::chrono::seconds bound, Call call) {
+    const auto start = std::chrono::steady_clock::now();
+    auto running = std::async(std::launch::async, std::move(call));
+    if (running.wait_for(bound) != std::future_status::ready) peer.kill();
+    running.get();
+    return std::chrono::steady_clock::now() - start;
+}
+
+// Issue 8: a deadline per reply that octets arriving one by one cannot extend.
+TEST(SmtpConnection, AGreetingTrickledOneOctetAtATimeTimesOut) {
+    for (const std::string mode : {"greeting", "lines"}) {
+        SCOPED_TRACE(mode);
+        TricklePeer peer(mode);
+        ASSERT_TRUE(peer.running());
+        ConnectionOptions o = plain_options();
+        o.timeouts.greeting = 2s;
+        OpenResult r;
+        const auto took = time_bounded(peer, 8s, [&] { r = SmtpConnection::open(local_peer(peer.port()), o); });
+        EXPECT_LT(took, 5s) << "the greeting timeout is 2 s";
+        EXPECT_GE(took, 1900ms);
+        EXPECT_FALSE(r.connection);
+        EXPECT_EQ(r.failure.status, DeliveryStatus::temporary);
+        EXPECT_NE(r.failure.detail.find("timed out (waiting for the greeting)"), std::string::npos)
+            << "got " << r.failure.detail;
+    }
+}
+
+// The DATA phase as a whole gets delivery.data_timeout, the reply to the final
+// dot included, however slowly that reply arrives.
+TEST(SmtpConnection, AReplyToTheDotTrickledForEverTimesOut) {
+    TricklePeer peer("data");
+    ASSERT_TRUE(peer.running());
+    ConnectionOptions o = plain_options();
+    o.timeouts.data = 2s;
+    OpenResult opened = SmtpConnection::open(local_peer(peer.port()), o);
+    ASSERT_TRUE(opened.connection) << opened.failure.detail;
+    std::vector<DeliveryOutcome> outcomes;
+    const auto took = time_bounded(peer, 8s, [&] { outcomes = opened.connection->send(message({"a@example.net"})); });
+    EXPECT_LT(took, 5s) << "the DATA phase has 2 s";
+    ASSERT_EQ(outcomes.size(), 1U);
+    EXPECT_EQ(outcomes[0].status, DeliveryStatus::temporary);
+    EXPECT_NE(outcomes[0].detail.find("timed out"), std::string::npos) << "got " << outcomes[0].detail;
+}
+
+// Shutdown: a connection waiting on a slow peer gives up soon after abandon is set.
+TEST(SmtpConnection, AbandonEndsAWaitAtOnce) {
+    TricklePeer peer("greeting");
+    ASSERT_TRUE(peer.running());
+    std::atomic<bool> abandon{false};
+    ConnectionOptions o = plain_options();
+    o.timeouts.greeting = 60s;
+    o.abandon = &abandon;
+    OpenResult r;
+    std::thread stopper([&] {
+        std::this_thread::sleep_for(500ms);
+        abandon = true;
+    });
+    const auto took = time_bounded(peer, 8s, [&] { r = SmtpConnection::open(local_peer(peer.port()), o); });
+    stopper.join();
+    EXPECT_LT(took, 3s);
+    EXPECT_FALSE(r.connection);
+    EXPECT_EQ(r.failure.status, DeliveryStatus::temporary);
+    EXPECT_NE(r.failure.detail.find("delivery abandoned because cartero is stopping"), std::string::npos)
+        << "got " << r.failure.detail;
+    // Once abandoned, nothing new is tried.
+    const OpenResult again = SmtpConnection::open(local_peer(peer.port()), o);
+    EXPECT_FALSE(again.connection);
+    EXPECT_NE(again.failure.detail.find("abandoned"), std::string::npos) << "got " << again.failure.detail;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <fstream>
 #include <thread>
@@ -541,6 +542,61 @@ TEST_F(QueueFixture, RetryStateSurvivesARestart) {
     EXPECT_LE(std::abs(queue.show(message.id)->next_attempt - next_attempt), 1);
     std::this_thread::sleep_for(30ms);
     EXPECT_EQ(remote.calls().size(), calls) << "a restart made the message due at once";
+}
+
+// A remote server that never answers: deliver() returns only when abandoned.
+class StalledRemote final : public delivery::RemoteCourier {
+public:
+    std::vector<delivery::DeliveryOutcome> deliver(const spool::QueuedMessage&, std::string_view,
+                                                   const std::vector<delivery::RemoteRecipient>& recipients) override {
+        std::unique_lock lock(mutex_);
+        ++calls_;
+        changed_.notify_all();
+        changed_.wait(lock, [this] { return abandoned_; });
+        return std::vector<delivery::DeliveryOutcome>(
+            recipients.size(), {delivery::DeliveryStatus::temporary, {}, "delivery abandoned (test)"});
+    }
+    void abandon() override {
+        std::lock_guard lock(mutex_);
+        abandoned_ = true;
+        changed_.notify_all();
+    }
+    bool wait_for_call() {
+        std::unique_lock lock(mutex_);
+        return changed_.wait_for(lock, 5s, [this] { return calls_ > 0; });
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    int calls_ = 0;
+    bool abandoned_ = false;
+};
+
+// Issue 8: stop() waits delivery.shutdown_grace for deliveries in progress, then
+// abandons them; the message stays queued, is not marked done, and its abandoned
+// attempt is not recorded, so the restart tries it at once.
+TEST_F(QueueFixture, StopAbandonsAStalledDeliveryAfterTheGrace) {
+    StalledRemote stalled;
+    options.retry = RetryPolicy{1h, 2h, 24h};
+    options.shutdown_grace = 300ms;
+    const auto message = committed({"bob@stalled.example"});
+    std::chrono::steady_clock::duration took{};
+    {
+        DeliveryQueue queue(*spool, router(), {maildir, discard, stalled}, options);
+        queue.enqueue(message);
+        ASSERT_TRUE(stalled.wait_for_call());
+        const auto start = std::chrono::steady_clock::now();
+        queue.stop();
+        took = std::chrono::steady_clock::now() - start;
+    }
+    EXPECT_GE(took, 250ms) << "abandoned before the grace";
+    EXPECT_LT(took, 3s) << "stop() waited for the stalled delivery";
+    const auto recovered = spool->recover();
+    ASSERT_EQ(recovered.size(), 1u) << "the message must stay queued";
+    EXPECT_FALSE(recovered[0].done[0]);
+    EXPECT_EQ(recovered[0].state.attempts, 0u) << "an abandoned attempt is not an attempt";
+    EXPECT_EQ(recovered[0].state.next_attempt, 0) << "the restart must try it at once";
 }
 
 }  // namespace
