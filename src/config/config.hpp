@@ -44,6 +44,7 @@ struct Limits {
     std::size_t command_line_length = 2048;             // limits.command_line_length (octets incl. CRLF)
     std::size_t bad_commands = 20;                      // limits.bad_commands per session
     std::size_t messages_per_session = 1000;            // limits.messages_per_session
+    std::size_t received_headers = 100;                 // limits.received_headers: more is a mail loop (RFC 5321 6.3)
     std::chrono::seconds command_timeout{300};          // limits.command_timeout (RFC 5321 4.5.3.2.7)
     std::chrono::seconds data_timeout{600};             // limits.data_timeout, whole DATA/BDAT phase
     std::chrono::seconds session_timeout{3600};         // limits.session_timeout, whole connection

@@ -597,6 +597,11 @@ constexpr KeySpec kSchema[] = {
      "Messages accepted in one connection.",
      store_field<&Config::limits, &Limits::messages_per_session>,
      load_field<&Config::limits, &Limits::messages_per_session>},
+    {"limits.received_headers", Kind::count, Scope::global, {1, 1000},
+     "Received header fields a message may carry; one with more is looping and is refused at the end "
+     "of data with 554 5.4.6 (RFC 5321 6.3 asks for at least 100).",
+     store_field<&Config::limits, &Limits::received_headers>,
+     load_field<&Config::limits, &Limits::received_headers>},
     {"limits.command_timeout", Kind::duration, Scope::global, {ms(1s), ms(1h)},
      "Idle time allowed while waiting for a command (RFC 5321 4.5.3.2.7 asks for 5 minutes).",
      store_field<&Config::limits, &Limits::command_timeout>,

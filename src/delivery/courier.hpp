@@ -67,10 +67,15 @@ public:
 struct RemoteRecipient {
     std::size_t index = 0;
     std::string address;
+    // The local address (the alias) this copy is forwarded for, "" when the
+    // recipient itself is remote: the copy then starts with a Delivered-To line
+    // naming it (delivered_to.hpp), the loop check of the next pass.
+    std::string delivered_to = {};
 };
 
 // Delivery to another server: every recipient of one message in one domain
-// goes in one call, so the courier can send them in one transaction.
+// with the same delivered_to goes in one call, so the courier can send them in
+// one transaction (whose data starts with that Delivered-To line).
 class RemoteCourier {
 public:
     virtual ~RemoteCourier() = default;

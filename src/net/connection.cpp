@@ -120,6 +120,7 @@ smtp::SessionSettings Connection::session_settings() const {
     settings.command_line_length = config.limits.command_line_length;
     settings.bad_commands = config.limits.bad_commands;
     settings.messages_per_session = config.limits.messages_per_session;
+    settings.received_headers = config.limits.received_headers;
     // No STARTTLS on the local socket: nothing travels a network, and the
     // handshake would reset the identity the kernel gave (RFC 3207 4.2).
     if (role_ == config::ListenerRole::local) settings.tls_available = false;

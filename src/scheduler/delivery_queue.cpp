@@ -1,6 +1,7 @@
 // DeliveryQueue; see delivery_queue.hpp.
 #include "scheduler/delivery_queue.hpp"
 
+#include "delivery/delivered_to.hpp"
 #include "spool/queue_id.hpp"
 
 #include <algorithm>
@@ -30,6 +31,38 @@ std::chrono::system_clock::time_point received_at(const spool::QueuedMessage& me
 
 delivery::DeliveryOutcome bounce_outcome(std::string detail, std::string enhanced_code) {
     return {DeliveryStatus::permanent, smtp::Reply{550, std::move(enhanced_code), detail}, detail};
+}
+
+// The forwarding-loop check of Postfix local(8) (delivery/delivered_to.hpp): a
+// message whose header block already names the recipient in a Delivered-To line
+// was delivered or forwarded for it before and has come back. The recipient
+// itself: nothing of it is delivered or forwarded again. One of its mailboxes:
+// that copy is not made (the others are). Returns the looping address, if any.
+std::optional<std::string> cut_loops(Route& route, const delivery::DeliveredTo& delivered) {
+    if (!route.local_recipient.empty() && delivered.names(route.local_recipient)) {
+        std::string looped = std::move(route.local_recipient);
+        route = Route{};
+        return looped;
+    }
+    std::optional<std::string> looped;
+    std::erase_if(route.mailboxes, [&](const std::string& mailbox) {
+        if (!delivered.names(mailbox)) return false;
+        looped = mailbox;
+        return true;
+    });
+    return looped;
+}
+
+// One remote call per Delivered-To line: copies forwarded for different aliases
+// carry different headers (Postfix, too, forwards one copy per alias); the
+// recipients that are remote themselves ("" first) go together as before.
+std::vector<std::vector<delivery::RemoteRecipient>> by_delivered_to(
+    const std::vector<delivery::RemoteRecipient>& recipients) {
+    std::map<std::string, std::vector<delivery::RemoteRecipient>> groups;
+    for (const auto& recipient : recipients) groups[recipient.delivered_to].push_back(recipient);
+    std::vector<std::vector<delivery::RemoteRecipient>> out;
+    for (auto& [delivered_to, group] : groups) out.push_back(std::move(group));
+    return out;
 }
 
 }  // namespace
@@ -238,11 +271,16 @@ DeliveryQueue::Results DeliveryQueue::deliver_pending(Entry& entry) {
     std::map<std::string, std::vector<delivery::RemoteRecipient>> domains;
     std::map<std::string, std::size_t> first_for;                // remote address -> the recipient it is sent for
     std::vector<std::pair<std::size_t, std::string>> also_for;  // other recipients served by that copy
+    // Read once per attempt, and only the header block.
+    const auto delivered = message.data ? delivery::DeliveredTo::of(*message.data) : delivery::DeliveredTo{};
     for (std::size_t i = 0; i < message.done.size(); ++i) {
         if (message.done[i]) continue;
-        const Route route = router_(message.envelope.recipients[i]);
+        Route route = router_(message.envelope.recipients[i]);
         auto& result = results[i];
         if (route.unknown) result = {Verdict::bounced, "local", bounce_outcome("unknown user", "5.1.1")};
+        // RFC 3463 X.4.6 "routing loop detected"; the words are Postfix's.
+        if (const auto looped = cut_loops(route, delivered))
+            result = {Verdict::bounced, "local", bounce_outcome("mail forwarding loop for " + *looped, "5.4.6")};
         add_copies(route, i, copies);
         for (const auto& address : route.remote) {
             if (entry.delivered_copies.contains({"remote", address})) continue;
@@ -251,7 +289,7 @@ DeliveryQueue::Results DeliveryQueue::deliver_pending(Entry& entry) {
                 also_for.emplace_back(i, address);
                 continue;
             }
-            domains[std::string(accounts::domain_of(address))].push_back({i, address});
+            domains[std::string(accounts::domain_of(address))].push_back({i, address, route.local_recipient});
         }
     }
     deliver_local(entry, copies, results);
@@ -276,24 +314,28 @@ void DeliveryQueue::deliver_local(Entry& entry, const std::map<CopyKey, Copy>& c
 void DeliveryQueue::deliver_remote(Entry& entry,
                                    const std::map<std::string, std::vector<delivery::RemoteRecipient>>& domains,
                                    Results& results) {
-    for (const auto& [domain, recipients] : domains) {
-        // Slots count per destination: the domain's MX hosts, or the relay it goes through.
-        const std::string destination = couriers_.remote.destination_of(domain);
-        if (!take_remote_slot(destination)) {
-            entry.waited_for_slot = true;
-            for (const auto& recipient : recipients)
-                keep_worst(results[recipient.index], {Verdict::waiting, "none", {}});
-            continue;
-        }
-        auto outcomes = couriers_.remote.deliver(entry.message, domain, recipients);
-        release_remote_slot(destination);
-        // A recipient without an outcome is not delivered: keep it queued.
-        outcomes.resize(recipients.size(), {DeliveryStatus::temporary, {}, "no result from the remote courier"});
-        for (std::size_t k = 0; k < recipients.size(); ++k) {
-            const auto& outcome = outcomes[k];
-            if (outcome.status == DeliveryStatus::delivered) entry.delivered_copies.insert({"remote", recipients[k].address});
-            keep_worst(results[recipients[k].index], result_of(outcome, outcome.remote_host.empty() ? "none" : outcome.remote_host));
-        }
+    for (const auto& [domain, recipients] : domains)
+        for (const auto& copy : by_delivered_to(recipients)) send_remote(entry, domain, copy, results);
+}
+
+// One call to the remote courier: one transaction to `domain`'s next hop.
+void DeliveryQueue::send_remote(Entry& entry, const std::string& domain,
+                                const std::vector<delivery::RemoteRecipient>& recipients, Results& results) {
+    // Slots count per destination: the domain's MX hosts, or the relay it goes through.
+    const std::string destination = couriers_.remote.destination_of(domain);
+    if (!take_remote_slot(destination)) {
+        entry.waited_for_slot = true;
+        for (const auto& recipient : recipients) keep_worst(results[recipient.index], {Verdict::waiting, "none", {}});
+        return;
+    }
+    auto outcomes = couriers_.remote.deliver(entry.message, domain, recipients);
+    release_remote_slot(destination);
+    // A recipient without an outcome is not delivered: keep it queued.
+    outcomes.resize(recipients.size(), {DeliveryStatus::temporary, {}, "no result from the remote courier"});
+    for (std::size_t k = 0; k < recipients.size(); ++k) {
+        const auto& outcome = outcomes[k];
+        if (outcome.status == DeliveryStatus::delivered) entry.delivered_copies.insert({"remote", recipients[k].address});
+        keep_worst(results[recipients[k].index], result_of(outcome, outcome.remote_host.empty() ? "none" : outcome.remote_host));
     }
 }
 

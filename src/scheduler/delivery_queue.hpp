@@ -8,8 +8,12 @@
 //   - deliver ONE copy per local mailbox, even when several recipients of the
 //     message alias to the same mailbox, and one per routed address, through
 //     the courier of its transport (discard: DiscardCourier);
-//   - hand remote addresses to the RemoteCourier, one call per domain, so one
-//     SMTP transaction carries all of a message's recipients in that domain;
+//   - hand remote addresses to the RemoteCourier, one call per domain (and per
+//     alias they are forwarded for, whose Delivered-To line the copy carries),
+//     so one SMTP transaction carries all of a message's recipients in that domain;
+//   - bounce (5.4.6) a local recipient, or skip one of its mailboxes, that the
+//     message's Delivered-To lines already name: a mail forwarding loop
+//     (delivery/delivered_to.hpp);
 //   - delivered: spool.mark_done; permanent failure or unknown user: bounced
 //     and marked done; temporary failure: retried with backoff (retry.hpp);
 //   - past delivery.queue_lifetime, what remains is bounced.
@@ -215,6 +219,8 @@ private:
     void deliver_local(Entry& entry, const std::map<CopyKey, Copy>& copies, Results& results);
     void deliver_remote(Entry& entry, const std::map<std::string, std::vector<delivery::RemoteRecipient>>& domains,
                         Results& results);
+    void send_remote(Entry& entry, const std::string& domain, const std::vector<delivery::RemoteRecipient>& recipients,
+                     Results& results);
     static RecipientResult result_of(delivery::DeliveryOutcome outcome, const std::string& relay);
     void add_copies(const Route& route, std::size_t recipient, std::map<CopyKey, Copy>& copies);
     delivery::Courier& courier_for(config::Transport transport);

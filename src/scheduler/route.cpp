@@ -17,6 +17,8 @@ Route route_recipient(const accounts::Directory& directory, std::string_view as_
     const std::string recipient = directory.qualify(as_received);
     Route route;
     if (take_if_routed(directory, recipient, route)) return route;
+    if (directory.is_local_domain(accounts::domain_of(recipient)))
+        route.local_recipient = accounts::normalize_address(recipient);
     const auto mailboxes = directory.resolve(recipient);
     if (!mailboxes) {
         route.unknown = true;

@@ -36,6 +36,10 @@ struct Route {
     std::vector<std::string> mailboxes;  // local mailbox addresses (after aliases)
     std::vector<RoutedAddress> routed;   // addresses in [[route]] domains
     std::vector<std::string> remote;     // addresses outside the local and routed domains
+    // The recipient, normalised, when it is in a local domain: mail to it is
+    // ours to deliver or forward (the address of the Delivered-To line on
+    // forwarded copies, and of the loop check). "" for remote and routed ones.
+    std::string local_recipient = {};
 };
 
 using Router = std::function<Route(std::string_view recipient)>;

@@ -18,6 +18,13 @@ void BodyCheck::scan(std::string_view raw) {
     }
 }
 
+void BodyCheck::content(std::string_view octets) {
+    count(octets.size());
+    // Once the header block has ended this returns at once: big bodies cost nothing.
+    received_.feed(octets);
+    if (received_.count() > received_limit_) flag(BodyProblem::too_many_hops);
+}
+
 void BodyCheck::count(std::size_t octets) {
     if (octets > size_limit_ - size_) {  // size_ <= size_limit_ always: no overflow
         flag(BodyProblem::too_big);

@@ -18,7 +18,7 @@ ChunkReader::Step ChunkReader::read(std::string_view input) {
     std::string_view body = input.substr(0, take);
     remaining_ -= take;
     check_.scan(body);
-    check_.count(body.size());
+    check_.content(body);
     if (remaining_ == 0 && last_ && take > 0) check_.finish();
     if (check_.problem() != BodyProblem::none) body = {};
     return {body, take, remaining_ == 0};

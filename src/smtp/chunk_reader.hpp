@@ -18,7 +18,8 @@ namespace cartero::smtp {
 
 class ChunkReader {
 public:
-    explicit ChunkReader(std::size_t size_limit) : check_(size_limit) {}
+    explicit ChunkReader(std::size_t size_limit, std::size_t received_limit = no_received_limit)
+        : check_(size_limit, received_limit) {}
 
     void begin_chunk(std::uint64_t size, bool last);
 

@@ -6,7 +6,7 @@ namespace cartero::smtp {
 DataReader::Step DataReader::emit(std::string_view raw, std::string_view body, bool finished) {
     check_.scan(raw);
     if (finished) check_.finish();
-    check_.count(body.size());
+    check_.content(body);
     if (check_.problem() != BodyProblem::none) body = {};
     return {body, raw.size(), finished};
 }

@@ -23,7 +23,8 @@ namespace cartero::smtp {
 
 class DataReader {
 public:
-    explicit DataReader(std::size_t size_limit) : check_(size_limit) {}
+    explicit DataReader(std::size_t size_limit, std::size_t received_limit = no_received_limit)
+        : check_(size_limit, received_limit) {}
 
     struct Step {
         std::string_view body;     // content to hand on: a slice of the input; empty once the message is bad

@@ -105,6 +105,8 @@ Reply bare_line_ending() {
                       "Message contains a bare CR or LF: lines must end with CRLF (RFC 5321 2.3.8)");
 }
 Reply nul_in_message() { return make_reply(550, "5.6.0", "Message contains NUL characters"); }
+// RFC 5321 6.3 and RFC 3463 X.4.6 "routing loop detected"; the text is Postfix's.
+Reply too_many_hops() { return make_reply(554, "5.4.6", "Error: too many hops"); }
 Reply chunk_received(std::uint64_t octets) {
     return make_reply(250, "2.0.0", std::to_string(octets) + " octets received");
 }

@@ -85,6 +85,7 @@ Reply queued(std::string_view queue_id);
 Reply message_too_big();
 Reply bare_line_ending();
 Reply nul_in_message();
+Reply too_many_hops();
 Reply chunk_received(std::uint64_t octets);
 
 }  // namespace cartero::smtp::replies

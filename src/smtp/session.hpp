@@ -40,6 +40,7 @@ struct SessionSettings {
     std::size_t command_line_length = 2048;
     std::size_t bad_commands = 20;
     std::size_t messages_per_session = 1000;
+    std::size_t received_headers = 100;    // limits.received_headers: more is a loop (RFC 5321 6.3)
 };
 
 struct PeerInfo {

@@ -3,7 +3,7 @@
 // the driver reports the message durable (message_committed), STYLE rule 10.
 //
 // Trust: message octets are untrusted; DataReader and ChunkReader frame them and
-// BodyCheck refuses bare CR/LF, NUL and oversize. A refused message is still read
+// BodyCheck refuses bare CR/LF, NUL, oversize and too many Received fields. A refused message is still read
 // to its real end, so the framing never loses sync with the client.
 //
 // RFCs: 5321 4.1.1.4 (DATA), 4.5.2 (transparency), 3.3 (the transaction),
@@ -26,6 +26,7 @@ Reply problem_reply(BodyProblem problem) {
     switch (problem) {
         case BodyProblem::too_big: return replies::message_too_big();
         case BodyProblem::nul: return replies::nul_in_message();
+        case BodyProblem::too_many_hops: return replies::too_many_hops();
         case BodyProblem::bare_line_ending:
         case BodyProblem::none: break;
     }
@@ -64,7 +65,7 @@ void SessionCore::cmd_data(std::string_view argument) {
     if (auto refusal = check_data(argument)) return reply(*refusal);
     reply(replies::start_data());
     enter(State::data);
-    data_reader.emplace(settings.message_size);
+    data_reader.emplace(settings.message_size, settings.received_headers);
     begin_message();
 }
 
@@ -98,7 +99,7 @@ void SessionCore::cmd_bdat(std::string_view argument) {
     }
     if (state != State::bdat) {
         enter(State::bdat);
-        chunk_reader.emplace(settings.message_size);
+        chunk_reader.emplace(settings.message_size, settings.received_headers);
         begin_message();
     }
     chunk_reader->begin_chunk(*header.size, header.last);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/file_io.hpp"
+#include "delivery/delivered_to.hpp"
 
 namespace cartero::delivery {
 namespace {
@@ -72,8 +73,7 @@ std::string split_domain(std::string_view address) {
 }
 
 std::error_code write_copy(int fd, const spool::QueuedMessage& message, std::string_view recipient) {
-    const std::string added =
-        "Return-Path: <" + message.envelope.sender + ">\r\nDelivered-To: " + std::string(recipient) + "\r\n";
+    const std::string added = "Return-Path: <" + message.envelope.sender + ">\r\n" + delivered_to_field(recipient);
     iovec buffers[] = {{const_cast<char*>(added.data()), added.size()},
                        {const_cast<char*>(message.data->data()), message.data->size()}};
     return base::pwritev_all(fd, buffers, 0);

@@ -24,8 +24,9 @@
 // after two added header lines:
 //   Return-Path: <sender>       RFC 5321 4.4, the envelope sender
 //   Delivered-To: <mailbox>     as Postfix/qmail do; a message that arrives again
-//                               with our own Delivered-To line is looping
-//                               (used by the loop check when aliases forward)
+//                               with this line is looping, and the queue bounces
+//                               it before it reaches this courier (the loop check
+//                               in delivery/delivered_to.hpp)
 // Keeping CRLF avoids rewriting every byte; Dovecot reads CRLF Maildirs fine.
 //
 // Open mailboxes: the descriptors of a mailbox's directories (from the root

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 
+#include "delivery/delivered_to.hpp"
 #include "delivery/remote/dane.hpp"
 
 #include <spdlog/spdlog.h>
@@ -343,8 +344,13 @@ Transaction SmtpCourier::transaction_for(const spool::QueuedMessage& message,
                       : envelope.ret == spool::DsnReturn::headers ? "HDRS"
                                                                   : "";
     transaction.envid = envelope.envid;
-    const std::string signature = sign_ ? sign_(message) : std::string{};
-    transaction.data = signature.empty() ? message.data : std::make_shared<const std::string>(signature + *message.data);
+    // A copy forwarded by alias names the alias on top (delivered_to.hpp); the queue
+    // groups recipients so that all of one call share it. Above the DKIM signature,
+    // which covers the message as queued.
+    const std::string forwarded_for = recipients.empty() ? std::string{} : recipients.front().delivered_to;
+    std::string added = forwarded_for.empty() ? std::string{} : delivered_to_field(forwarded_for);
+    if (sign_) added += sign_(message);
+    transaction.data = added.empty() ? message.data : std::make_shared<const std::string>(added + *message.data);
     transaction.eight_bit = envelope.eight_bit;
     transaction.smtputf8 = envelope.smtputf8;
     return transaction;

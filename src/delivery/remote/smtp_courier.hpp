@@ -31,7 +31,8 @@
 //
 // Trust: remote servers are untrusted (their replies go through the sans-IO
 // client); message data is passed through as queued, with DKIM fields
-// prepended by the `sign` hook. Privileges: outbound sockets, reading
+// prepended by the `sign` hook and, on a copy forwarded by alias, a
+// Delivered-To line naming the alias (delivered_to.hpp). Privileges: outbound sockets, reading
 // relay password files and delivery.ca_file.
 #pragma once
 

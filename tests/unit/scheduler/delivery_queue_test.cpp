@@ -76,6 +76,7 @@ public:
             std::vector<std::string> addresses;
             for (const auto& r : recipients) addresses.push_back(r.address);
             calls_.emplace_back(std::string(domain), addresses);
+            for (const auto& r : recipients) forwarded_for_.emplace_back(r.address, r.delivered_to);
             max_in_flight_ = std::max(max_in_flight_, ++in_flight_);
         }
         std::this_thread::sleep_for(hold);
@@ -90,6 +91,11 @@ public:
     std::vector<std::pair<std::string, std::vector<std::string>>> calls() const {
         std::lock_guard lock(mutex_);
         return calls_;
+    }
+    // (address, delivered_to) of every recipient passed, in call order.
+    std::vector<std::pair<std::string, std::string>> forwarded_for() const {
+        std::lock_guard lock(mutex_);
+        return forwarded_for_;
     }
     int max_in_flight() const {
         std::lock_guard lock(mutex_);
@@ -110,6 +116,7 @@ private:
 
     mutable std::mutex mutex_;
     std::vector<std::pair<std::string, std::vector<std::string>>> calls_;
+    std::vector<std::pair<std::string, std::string>> forwarded_for_;
     int in_flight_ = 0;
     int max_in_flight_ = 0;
     int temp_calls_ = 0;
@@ -275,6 +282,61 @@ TEST_F(QueueFixture, OneRcptWhenTwoRecipientsReachTheSameRemoteAddress) {
     using Call = std::pair<std::string, std::vector<std::string>>;
     EXPECT_EQ(remote.calls(), (std::vector<Call>{{"friend.example", {"ok@friend.example"}}}));
     EXPECT_EQ(log.actions().size(), 2u) << "both envelope recipients are done";
+}
+
+// Issue 8.3: a copy forwarded by alias names the alias in its Delivered-To line, so
+// copies for different aliases go in different calls (transactions); a recipient
+// that is remote itself gets none.
+TEST_F(QueueFixture, ForwardedCopiesGoOneCallPerAliasNamingIt) {
+    directory = std::make_shared<const accounts::Directory>(
+        std::vector<std::string>{"example.org"}, std::vector<std::string>{"alice@example.org"},
+        std::vector<std::pair<std::string, std::string>>{{"fwd1@example.org", "ok1@friend.example"},
+                                                         {"fwd2@example.org", "ok2@friend.example"}},
+        std::vector<config::Route>{});
+    DeliveryQueue queue(*spool, router(), couriers(maildir), options);
+    queue.enqueue(committed({"FWD1@example.org", "fwd2@example.org", "ok3@friend.example"}));
+    ASSERT_TRUE(eventually([&] { return queue.counts().queued == 0; }));
+    using Call = std::pair<std::string, std::vector<std::string>>;
+    EXPECT_EQ(remote.calls(), (std::vector<Call>{{"friend.example", {"ok3@friend.example"}},
+                                                 {"friend.example", {"ok1@friend.example"}},
+                                                 {"friend.example", {"ok2@friend.example"}}}));
+    using Forwarded = std::pair<std::string, std::string>;
+    EXPECT_EQ(remote.forwarded_for(), (std::vector<Forwarded>{{"ok3@friend.example", ""},
+                                                              {"ok1@friend.example", "fwd1@example.org"},
+                                                              {"ok2@friend.example", "fwd2@example.org"}}));
+}
+
+// Issue 8.3: a message that comes back carrying our Delivered-To line for the
+// recipient is a forwarding loop: bounced 5.4.6 at once, not forwarded again.
+TEST_F(QueueFixture, MessageNamingTheAliasInDeliveredToIsBouncedAsALoop) {
+    directory = std::make_shared<const accounts::Directory>(
+        std::vector<std::string>{"example.org"}, std::vector<std::string>{"alice@example.org"},
+        std::vector<std::pair<std::string, std::string>>{{"fwd@example.org", "ok@friend.example"}},
+        std::vector<config::Route>{});
+    NoticeLog log;
+    DeliveryQueue queue(*spool, router(), couriers(maildir), options, log.notifier());
+    queue.enqueue(committed({"fwd@example.org"}, "Received: x\r\nDelivered-To: FWD@example.org\r\nSubject: x\r\n\r\nhi\r\n"));
+    ASSERT_TRUE(eventually([&] { return queue.counts().queued == 0; }));
+    EXPECT_TRUE(remote.calls().empty()) << "not forwarded again";
+    ASSERT_EQ(log.actions(), (std::vector<std::pair<std::string, Action>>{{"fwd@example.org", Action::failed}}));
+    const auto& outcome = log.notices.at(0).second.outcome;
+    EXPECT_EQ(outcome.reply.enhanced, "5.4.6");
+    EXPECT_EQ(outcome.detail, "mail forwarding loop for fwd@example.org");
+}
+
+// The local-mailbox case: a copy we delivered to alice came back to an alias
+// that includes her; she gets no second copy, bob does; Delivered-To lines in
+// the body (a quoted or returned message) are not looked at.
+TEST_F(QueueFixture, MailboxAlreadyNamedInDeliveredToGetsNoCopy) {
+    NoticeLog log;
+    DeliveryQueue queue(*spool, router(), couriers(maildir), options, log.notifier());
+    queue.enqueue(committed({"team@example.org"}, "Delivered-To: <alice@example.org>\r\nSubject: x\r\n\r\nhi\r\n"));
+    queue.enqueue(committed({"alice@example.org"}, "Subject: x\r\n\r\nDelivered-To: alice@example.org\r\n"));
+    ASSERT_TRUE(eventually([&] { return queue.counts().queued == 0; }));
+    EXPECT_EQ(mailbox("alice").size(), 1u) << "only the message whose body names her";
+    EXPECT_EQ(mailbox("bob").size(), 1u);
+    EXPECT_EQ(log.actions(), (std::vector<std::pair<std::string, Action>>{{"alice@example.org", Action::delivered},
+                                                                          {"team@example.org", Action::failed}}));
 }
 
 // All domains through one relay: destination_concurrency bounds the relay.

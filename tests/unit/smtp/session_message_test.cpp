@@ -149,6 +149,31 @@ TEST(Bdat, BadOctetsAreRefusedAtTheEndOfTheirChunk) {
     }
 }
 
+// RFC 5321 6.3 (issue 8.3): more Received fields than limits.received_headers is a
+// loop: the data stops flowing at once, the rest is read, and the end of data (DATA
+// or the BDAT chunk) gets 554 5.4.6; the session goes on.
+TEST(Message, TooManyHopsIsRefusedAtTheEndOfData) {
+    auto settings = test_settings();
+    settings.received_headers = 1;
+    const std::string hops = "Received: a\r\nreceived: b\r\n\r\nbody\r\n";
+    Dialogue data(settings);
+    data.send(envelope_commands);
+    EXPECT_EQ(data.send("DATA\r\n" + hops + ".\r\nNOOP\r\n"),
+              crlf_lines({"354 End data with <CR><LF>.<CR><LF>", "554 5.4.6 Error: too many hops", "250 2.0.0 Ok"}));
+    EXPECT_EQ(data.events, (std::vector<std::string>{"begin", "abort"}));
+
+    Dialogue bdat(settings);
+    bdat.send(envelope_commands);
+    EXPECT_EQ(bdat.send("BDAT " + std::to_string(hops.size()) + " LAST\r\n" + hops + "NOOP\r\n"),
+              crlf_lines({"554 5.4.6 Error: too many hops", "250 2.0.0 Ok"}));
+    EXPECT_EQ(bdat.events, (std::vector<std::string>{"begin", "abort"}));
+
+    Dialogue at_limit(settings);
+    at_limit.send(envelope_commands);
+    EXPECT_EQ(at_limit.send("DATA\r\nReceived: a\r\n\r\nReceived: body\r\n.\r\n"),
+              "354 End data with <CR><LF>.<CR><LF>\r\n250 2.0.0 Ok: queued as QID1\r\n");
+}
+
 // RFC 3030 2: an error on any chunk ends the transaction; the octets of later BDATs
 // are still consumed, never read as commands.
 TEST(Bdat, OversizeEndsTheTransaction) {
