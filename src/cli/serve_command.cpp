@@ -43,18 +43,20 @@ constexpr auto account_poll_interval = std::chrono::milliseconds(200);
 class LiveDirectory {
 public:
     LiveDirectory(accounts::AccountStore& store, std::vector<std::string> local_domains,
-                  std::vector<config::Route> routes)
-        : store_(store), domains_(std::move(local_domains)), routes_(std::move(routes)) {
+                  std::vector<config::Route> routes, config::Accounts rules)
+        : store_(store), domains_(std::move(local_domains)), routes_(std::move(routes)), rules_(std::move(rules)) {
         refresh();
         watcher_ = std::jthread([this](std::stop_token stop) { watch(stop); });
     }
     DirectoryPtr current() const { return snapshot_.load(); }
 
     // SIGHUP: local_domains and [[route]] may have changed in the config.
-    void use_domains(std::vector<std::string> local_domains, std::vector<config::Route> routes) {
+    void use_domains(std::vector<std::string> local_domains, std::vector<config::Route> routes,
+                     config::Accounts rules) {
         std::lock_guard lock(mutex_);
         domains_ = std::move(local_domains);
         routes_ = std::move(routes);
+        rules_ = std::move(rules);
         refresh_locked();
     }
 
@@ -65,7 +67,12 @@ private:
     }
     void refresh_locked() {
         version_ = store_.version();
-        snapshot_.store(accounts::load_directory(store_, domains_, routes_));
+        auto snapshot = accounts::load_directory(store_, domains_, routes_, rules_);
+        // Said at start-up and again whenever the answer changes, not on every reload.
+        auto problem = snapshot->postmaster_problem();
+        if (problem && problem != postmaster_problem_) spdlog::warn("{}", *problem);
+        postmaster_problem_ = std::move(problem);
+        snapshot_.store(std::move(snapshot));
     }
     void watch(std::stop_token stop) {
         std::mutex sleep_mutex;
@@ -89,6 +96,8 @@ private:
     std::mutex mutex_;  // the watcher thread and SIGHUP both refresh
     std::vector<std::string> domains_;
     std::vector<config::Route> routes_;
+    config::Accounts rules_;
+    std::optional<std::string> postmaster_problem_;
     std::atomic<DirectoryPtr> snapshot_;
     std::uint64_t version_ = 0;
     std::jthread watcher_;
@@ -144,7 +153,7 @@ int serve(const GlobalOptions& options) {
         spdlog::info("generated a self-signed certificate in {}", config.tls.cert.string());
 
     auto store = accounts::open_account_store(config.data_dir);
-    LiveDirectory directory(*store, config.local_domains, config.routes);
+    LiveDirectory directory(*store, config.local_domains, config.routes, config.accounts);
     auto directory_now = [&directory] { return directory.current(); };
 
     auto spool = spool::open_fs_spool({config.data_dir / "spool"});
@@ -169,7 +178,7 @@ int serve(const GlobalOptions& options) {
     net::Services services{*spool, queue, authenticator, {}, {}};
     net::Server server(make_runtime(config, directory_now), services, [&] {
         const config::Config reloaded = load_config(options);
-        directory.use_domains(reloaded.local_domains, reloaded.routes);
+        directory.use_domains(reloaded.local_domains, reloaded.routes, reloaded.accounts);
         outbound.reload(reloaded);
         local.update(reloaded);
         return make_runtime(reloaded, directory_now);
