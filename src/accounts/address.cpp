@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "base/idna.hpp"
+
 namespace cartero::accounts {
 namespace {
 
@@ -17,12 +19,24 @@ bool forbidden_in_account_address(char c) {
     return octet <= 0x20 || octet == 0x7f || c == '"' || c == '\\' || c == '<' || c == '>';
 }
 
-}  // namespace
-
-std::string normalize_address(std::string_view address) {
-    std::string out(address);
+std::string lower_ascii(std::string_view text) {
+    std::string out(text);
     std::transform(out.begin(), out.end(), out.begin(), ascii_lower);
     return out;
+}
+
+}  // namespace
+
+std::string normalize_domain(std::string_view domain) {
+    // An invalid IDNA name keeps its lower-cased spelling: it then equals no
+    // local domain (those are valid A-labels) and policy refuses it at RCPT.
+    return base::ascii_domain(domain).value_or(lower_ascii(domain));
+}
+
+std::string normalize_address(std::string_view address) {
+    const auto at = address.rfind('@');
+    if (at == std::string_view::npos) return lower_ascii(address);
+    return lower_ascii(address.substr(0, at)) + "@" + normalize_domain(address.substr(at + 1));
 }
 
 std::string_view domain_of(std::string_view address) {
@@ -42,15 +56,17 @@ std::optional<std::string> address_problem(std::string_view address) {
     if (local.find('@') != std::string_view::npos) return "more than one '@'";
     if (std::any_of(address.begin(), address.end(), forbidden_in_account_address))
         return "contains a space, control character, quote, backslash or angle bracket";
+    if (!base::ascii_domain(domain))
+        return "domain " + std::string(domain) + " is not a valid internationalized domain name (IDNA, UTS #46)";
     return std::nullopt;
 }
 
 std::optional<std::string> local_address_problem(std::string_view address,
                                                  const std::vector<std::string>& local_domains) {
     if (auto problem = address_problem(address)) return problem;
-    const auto domain = normalize_address(domain_of(address));
+    const auto domain = normalize_domain(domain_of(address));
     const bool local = std::any_of(local_domains.begin(), local_domains.end(),
-                                   [&](const std::string& d) { return normalize_address(d) == domain; });
+                                   [&](const std::string& d) { return normalize_domain(d) == domain; });
     if (local) return std::nullopt;
     return "domain " + domain + " is not a local domain of this server; add it to local_domains in the config file";
 }

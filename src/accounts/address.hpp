@@ -8,6 +8,10 @@
 // A quoted local part keeps its quotes and so never equals an unquoted key:
 // `"alice"@example.com` is refused as unknown rather than guessed at.
 //
+// Domains are compared as A-labels (base/idna.hpp): "alice@bücher.example" and
+// "alice@XN--BCHER-KVA.example" are one key, "alice@xn--bcher-kva.example".
+// The local part is kept as given (RFC 6531 allows UTF-8 there), bar ASCII case.
+//
 // Trust: input may come from the network (RCPT/MAIL addresses) or the operator
 // (CLI); nothing here interprets it beyond splitting at the last '@'.
 #pragma once
@@ -19,7 +23,12 @@
 
 namespace cartero::accounts {
 
-// Lower-cases the domain and the local part (ASCII letters only).
+// A domain as cartero compares it: base::ascii_domain (A-label, lower case,
+// no root dot); a name that is not valid IDNA is only lower-cased.
+std::string normalize_domain(std::string_view domain);
+
+// The local part lower-cased (ASCII letters only), the domain normalize_domain'd.
+// Without '@' (the bare "Postmaster" of RFC 5321 4.5.1) the whole is lower-cased.
 std::string normalize_address(std::string_view address);
 
 // The part after the last '@' (RFC 5321 4.1.2: the local part may contain a
@@ -28,8 +37,9 @@ std::string_view domain_of(std::string_view address);
 
 // Why `address` cannot name a cartero account or alias source/target, or nullopt
 // if it can: "local@domain" with both parts non-empty, within RFC 5321 4.5.3.1
-// lengths, and no space, control character, quote or backslash (operators type
-// these; refusing exotic forms keeps keys unambiguous).
+// lengths, no space, control character, quote or backslash (operators type
+// these; refusing exotic forms keeps keys unambiguous), and a domain that is
+// valid IDNA.
 std::optional<std::string> address_problem(std::string_view address);
 
 // Why `address` cannot be the address of a user or the source of an alias on

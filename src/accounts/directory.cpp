@@ -17,17 +17,25 @@ Mailbox mailbox_of(const std::string& address) {
     return Mailbox{address.substr(0, at), address.substr(at + 1)};
 }
 
+std::string_view local_part_of(std::string_view address) { return address.substr(0, address.rfind('@')); }
+
+constexpr std::string_view postmaster = "postmaster";
+
 }  // namespace
 
 Directory::Directory(std::vector<std::string> local_domains, std::vector<std::string> users,
-                     std::vector<std::pair<std::string, std::string>> aliases, std::vector<config::Route> routes) {
-    for (const auto& domain : local_domains) domains_.insert(normalize_address(domain));
-    if (!local_domains.empty()) primary_domain_ = normalize_address(local_domains.front());
+                     std::vector<std::pair<std::string, std::string>> aliases, std::vector<config::Route> routes,
+                     config::Accounts rules)
+    : delimiters_(std::move(rules.recipient_delimiter)) {
+    for (const auto& domain : local_domains) domains_.insert(normalize_domain(domain));
+    if (!local_domains.empty()) primary_domain_ = normalize_domain(local_domains.front());
+    postmaster_ = normalize_address(rules.postmaster.empty() ? std::string(postmaster) + "@" + primary_domain_
+                                                             : rules.postmaster);
     for (const auto& user : users) users_.insert(normalize_address(user));
     for (const auto& [source, target] : aliases)
         push_unique(aliases_[normalize_address(source)], normalize_address(target));
     for (auto& route : routes) {
-        route.domain = normalize_address(route.domain);
+        route.domain = normalize_domain(route.domain);
         routes_.emplace(route.domain, std::move(route));
     }
 }
@@ -38,11 +46,31 @@ std::string Directory::qualify(std::string_view address) const {
 }
 
 bool Directory::is_local_domain(std::string_view domain) const {
-    return domains_.contains(normalize_address(domain));
+    return domains_.contains(normalize_domain(domain));
+}
+
+bool Directory::is_postmaster(std::string_view address) const {
+    const auto key = normalize_address(address);
+    if (local_part_of(key) != postmaster) return false;
+    return key.find('@') == std::string::npos || is_local_domain(domain_of(key));
+}
+
+std::optional<std::string> Directory::postmaster_problem() const {
+    std::vector<std::string> sorted(domains_.begin(), domains_.end());
+    std::sort(sorted.begin(), sorted.end());
+    for (const auto& domain : sorted) {
+        const auto address = std::string(postmaster) + "@" + domain;
+        const auto mailboxes = resolve(address);
+        if (mailboxes && (!mailboxes->empty() || !remote_targets(address).empty())) continue;
+        return "mail to " + address + " (RFC 5321 4.5.1: always accepted) has nowhere to go: it would bounce. " +
+               "Create the alias (cartero alias add " + postmaster_ + " you@" + primary_domain_ +
+               ") or set accounts.postmaster in the config file";
+    }
+    return std::nullopt;
 }
 
 const config::Route* Directory::route_for(std::string_view domain) const {
-    const auto route = routes_.find(normalize_address(domain));
+    const auto route = routes_.find(normalize_domain(domain));
     return route == routes_.end() ? nullptr : &route->second;
 }
 
@@ -52,11 +80,31 @@ bool Directory::accepts_domain(std::string_view domain) const {
 
 bool Directory::is_user(std::string_view address) const { return users_.contains(normalize_address(address)); }
 
+bool Directory::exists(const std::string& key) const { return users_.contains(key) || aliases_.contains(key); }
+
+// Exact name first, then the name before the first delimiter character (a
+// local part that starts with a delimiter is not a subaddress).
+std::string Directory::owner_key(const std::string& key) const {
+    if (exists(key) || delimiters_.empty() || !is_local_domain(domain_of(key))) return key;
+    const auto local = local_part_of(key);
+    const auto cut = local.find_first_of(delimiters_);
+    if (cut == std::string_view::npos || cut == 0) return key;
+    auto base = std::string(local.substr(0, cut)) + "@" + std::string(domain_of(key));
+    return exists(base) || local.substr(0, cut) == postmaster ? base : key;
+}
+
+std::string Directory::delivery_key(const std::string& key) const {
+    auto owner = owner_key(key);
+    if (exists(owner) || local_part_of(owner) != postmaster || !is_local_domain(domain_of(owner))) return owner;
+    return postmaster_;
+}
+
 // Depth-first expansion. `seen` holds the aliases already expanded on this path
 // and elsewhere: a second visit (a loop, or a diamond) falls through to the
 // user check, which is what makes "alice -> alice, archive" keep alice's copy.
-void Directory::expand_into(const std::string& address, int depth, std::unordered_set<std::string>& seen,
+void Directory::expand_into(const std::string& as_given, int depth, std::unordered_set<std::string>& seen,
                             Expansion& out) const {
+    const std::string address = delivery_key(as_given);
     const auto alias = aliases_.find(address);
     if (alias != aliases_.end() && depth < max_alias_depth && seen.insert(address).second) {
         for (const auto& target : alias->second) expand_into(target, depth + 1, seen, out);
@@ -92,7 +140,7 @@ std::vector<std::string> Directory::remote_targets(std::string_view address) con
 bool Directory::may_send_as(std::string_view user, std::string_view address) const {
     const auto owner = normalize_address(user);
     if (!users_.contains(owner)) return false;
-    const auto key = normalize_address(address);
+    const auto key = owner_key(normalize_address(address));
     if (key == owner) return true;
     if (!aliases_.contains(key)) return false;
     const auto mailboxes = expand(key).mailboxes;

@@ -25,8 +25,8 @@ namespace cartero::accounts {
 
 // A local mailbox: the account that owns a Maildir.
 struct Mailbox {
-    std::string localpart;  // lower-case
-    std::string domain;     // lower-case
+    std::string localpart;  // lower-case (ASCII letters)
+    std::string domain;     // A-label, lower-case
     std::string address() const { return localpart + "@" + domain; }
     friend bool operator==(const Mailbox&, const Mailbox&) = default;
 };
@@ -42,8 +42,11 @@ public:
     // once per target. All strings are normalised here. `routes` come from the
     // config, which keeps their domains apart from `local_domains` (a domain in
     // both would be local here and routed by the queue, which asks route_for first).
+    // `rules` are the [accounts] settings: the postmaster address and the
+    // recipient delimiters (see delivery_key below).
     Directory(std::vector<std::string> local_domains, std::vector<std::string> users,
-              std::vector<std::pair<std::string, std::string>> aliases, std::vector<config::Route> routes = {});
+              std::vector<std::pair<std::string, std::string>> aliases, std::vector<config::Route> routes = {},
+              config::Accounts rules = {});
 
     bool is_local_domain(std::string_view domain) const;
     bool is_user(std::string_view address) const;
@@ -53,6 +56,15 @@ public:
     // "postmaster@" + the first local domain of the config. Every other
     // address is returned unchanged.
     std::string qualify(std::string_view address) const;
+
+    // RFC 5321 4.5.1: postmaster (any letter case) at a local domain, or bare
+    // "Postmaster". Such a recipient is always accepted, whether or not its
+    // mail has anywhere to go (postmaster_problem says when it has not).
+    bool is_postmaster(std::string_view address) const;
+    // Why mail to postmaster@ some local domain leads to no mailbox and no
+    // remote address ("postmaster@b.example: ... create the alias ..."), or
+    // nullopt. The server logs it as a warning whenever the snapshot changes.
+    std::optional<std::string> postmaster_problem() const;
 
     // The [[route]] for exactly this domain (case-insensitive; no parent-domain
     // or wildcard match), or nullptr. Valid as long as this snapshot.
@@ -75,8 +87,19 @@ public:
 
     // RFC 6409 6.1 / Postfix smtpd_sender_login_maps: `user` may use `address` as
     // MAIL FROM if it is the user's own address or an alias that resolves to
-    // that user (for a group alias, every member may send as the group).
+    // that user (for a group alias, every member may send as the group). A
+    // subaddress counts as its owner's (alice may send as alice+news, as Gmail
+    // allows), unless alice+news is itself a user or alias. The postmaster
+    // fallback grants nothing: sending as postmaster@ needs an alias.
     bool may_send_as(std::string_view user, std::string_view address) const;
+
+    // The key mail to the normalised `key` is delivered as, for an address in a
+    // local domain: itself when it is a user or alias; else, for
+    // "local<delim>extension", "local" when that is a user or alias (RFC 5233
+    // subaddressing, Postfix recipient_delimiter: the first delimiter character
+    // splits); else, for postmaster, accounts.postmaster (default
+    // postmaster@<first local domain>). Any other key is returned unchanged.
+    std::string delivery_key(const std::string& key) const;
 
 private:
     struct Expansion {
@@ -86,12 +109,16 @@ private:
     Expansion expand(const std::string& address) const;
     void expand_into(const std::string& address, int depth, std::unordered_set<std::string>& seen,
                      Expansion& out) const;
+    bool exists(const std::string& key) const;
+    std::string owner_key(const std::string& key) const;
 
     std::unordered_set<std::string> domains_;
     std::string primary_domain_;  // the first of local_domains, for qualify()
     std::unordered_set<std::string> users_;
     std::unordered_map<std::string, std::vector<std::string>> aliases_;
     std::unordered_map<std::string, config::Route> routes_;  // by domain
+    std::string postmaster_;  // normalised accounts.postmaster, or postmaster@primary_domain_
+    std::string delimiters_;  // accounts.recipient_delimiter
 };
 
 }  // namespace cartero::accounts

@@ -5,13 +5,14 @@ namespace cartero::accounts {
 
 std::shared_ptr<const Directory> load_directory(const AccountStore& store,
                                                 const std::vector<std::string>& local_domains,
-                                                const std::vector<config::Route>& routes) {
+                                                const std::vector<config::Route>& routes,
+                                                const config::Accounts& rules) {
     std::vector<std::string> users;
     for (auto& user : store.list_users()) users.push_back(std::move(user.address));
     std::vector<std::pair<std::string, std::string>> aliases;
     for (const auto& alias : store.list_aliases())
         for (const auto& target : alias.targets) aliases.emplace_back(alias.source, target);
-    return std::make_shared<const Directory>(local_domains, std::move(users), std::move(aliases), routes);
+    return std::make_shared<const Directory>(local_domains, std::move(users), std::move(aliases), routes, rules);
 }
 
 }  // namespace cartero::accounts

@@ -91,6 +91,7 @@ public:
 // Builds the immutable snapshot the session path uses.
 std::shared_ptr<const Directory> load_directory(const AccountStore& store,
                                                 const std::vector<std::string>& local_domains,
-                                                const std::vector<config::Route>& routes = {});
+                                                const std::vector<config::Route>& routes = {},
+                                                const config::Accounts& rules = {});
 
 }  // namespace cartero::accounts

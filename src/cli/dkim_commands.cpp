@@ -43,10 +43,11 @@ std::string default_selector(dkim::KeyAlgorithm algorithm) {
 }
 
 std::string checked_domain(const std::string& domain) {
-    if (!config::is_domain_name(domain)) {
-        fail(EX_DATAERR, "\"" + domain + "\" is not a domain name (write it like example.org, IDNs as xn--)");
+    const auto ascii = config::ascii_domain_name(domain);
+    if (!ascii) {
+        fail(EX_DATAERR, "\"" + domain + "\" is not a domain name (write it like example.org; an IDN in Unicode or as xn--)");
     }
-    return config::lower_ascii(domain);
+    return *ascii;
 }
 
 void warn_if_not_signing(const config::Config& config, const std::string& domain) {

@@ -45,32 +45,35 @@ constexpr auto account_poll_interval = std::chrono::milliseconds(200);
 class LiveDirectory {
 public:
     LiveDirectory(accounts::AccountStore& store, std::vector<std::string> local_domains,
-                  std::vector<config::Route> routes)
-        : store_(store), domains_(std::move(local_domains)), routes_(std::move(routes)) {
+                  std::vector<config::Route> routes, config::Accounts rules)
+        : store_(store), domains_(std::move(local_domains)), routes_(std::move(routes)), rules_(std::move(rules)) {
         refresh();
         watcher_ = std::jthread([this](std::stop_token stop) { watch(stop); });
     }
     DirectoryPtr current() const { return snapshot_.load(); }
 
     // SIGHUP, in two steps: prepare reads the accounts with the new
-    // local_domains and [[route]] (and may throw); use puts them in force.
+    // local_domains, [[route]] and [accounts] rules (and may throw); use puts them in force.
     struct Prepared {
         std::vector<std::string> domains;
         std::vector<config::Route> routes;
+        config::Accounts rules;
         std::uint64_t version = 0;
         DirectoryPtr snapshot;
     };
-    Prepared prepare(std::vector<std::string> local_domains, std::vector<config::Route> routes) const {
-        Prepared prepared{std::move(local_domains), std::move(routes), store_.version(), {}};
-        prepared.snapshot = accounts::load_directory(store_, prepared.domains, prepared.routes);
+    Prepared prepare(std::vector<std::string> local_domains, std::vector<config::Route> routes,
+                     config::Accounts rules) const {
+        Prepared prepared{std::move(local_domains), std::move(routes), std::move(rules), store_.version(), {}};
+        prepared.snapshot = accounts::load_directory(store_, prepared.domains, prepared.routes, prepared.rules);
         return prepared;
     }
     void use(Prepared prepared) {
         std::lock_guard lock(mutex_);
         domains_ = std::move(prepared.domains);
         routes_ = std::move(prepared.routes);
+        rules_ = std::move(prepared.rules);
         version_ = prepared.version;  // a change since is picked up by the watcher
-        snapshot_.store(std::move(prepared.snapshot));
+        publish_locked(std::move(prepared.snapshot));
     }
 
 private:
@@ -80,7 +83,14 @@ private:
     }
     void refresh_locked() {
         version_ = store_.version();
-        snapshot_.store(accounts::load_directory(store_, domains_, routes_));
+        publish_locked(accounts::load_directory(store_, domains_, routes_, rules_));
+    }
+    void publish_locked(DirectoryPtr snapshot) {
+        // Said at start-up and again whenever the answer changes, not on every reload.
+        auto problem = snapshot->postmaster_problem();
+        if (problem && problem != postmaster_problem_) spdlog::warn("{}", *problem);
+        postmaster_problem_ = std::move(problem);
+        snapshot_.store(std::move(snapshot));
     }
     void watch(std::stop_token stop) {
         std::mutex sleep_mutex;
@@ -104,6 +114,8 @@ private:
     std::mutex mutex_;  // the watcher thread and SIGHUP both refresh
     std::vector<std::string> domains_;
     std::vector<config::Route> routes_;
+    config::Accounts rules_;
+    std::optional<std::string> postmaster_problem_;
     std::atomic<DirectoryPtr> snapshot_;
     std::uint64_t version_ = 0;
     std::jthread watcher_;
@@ -270,7 +282,8 @@ private:
         prepared.config = config::keep_restart_values(running_, fresh);
         check_tls_for_listeners(prepared.config);
         prepared.runtime = make_runtime(prepared.config, parts_.directory_now);
-        prepared.directory = parts_.directory.prepare(prepared.config.local_domains, prepared.config.routes);
+        prepared.directory = parts_.directory.prepare(prepared.config.local_domains, prepared.config.routes,
+                                                        prepared.config.accounts);
         if (maildir_changed(changed)) prepared.maildir = make_maildir_courier(prepared.config);
         prepared.outbound = parts_.outbound.prepare(prepared.config);
         return prepared;
@@ -315,7 +328,7 @@ int serve(const GlobalOptions& options) {
         spdlog::info("generated a self-signed certificate in {}", config.tls.cert.string());
 
     auto store = accounts::open_account_store(config.data_dir);
-    LiveDirectory directory(*store, config.local_domains, config.routes);
+    LiveDirectory directory(*store, config.local_domains, config.routes, config.accounts);
     auto directory_now = [&directory] { return directory.current(); };
 
     auto spool = spool::open_fs_spool({config.data_dir / "spool"});

@@ -142,6 +142,19 @@ struct Dkim {
     std::string key_dir = "{data_dir}/dkim";  // dkim.key_dir: <key_dir>/<domain>/<selector>.key
 };
 
+// [accounts]: how addresses of the local domains are looked up beyond their
+// exact name (src/accounts/directory.hpp, docs/accounts.md).
+struct Accounts {
+    // accounts.postmaster: where postmaster@ a local domain goes when that
+    // domain has no user or alias of that name (RFC 5321 4.5.1). "" = the
+    // alias postmaster@<first local domain>, which the operator creates.
+    std::string postmaster;
+    // accounts.recipient_delimiter: characters that separate a local part from
+    // its extension ("alice+news" reaches alice), like Postfix's
+    // recipient_delimiter; each character is a delimiter. "" = no subaddresses.
+    std::string recipient_delimiter = "+";
+};
+
 // What a [[route]] does with the mail of its domain. The first transport;
 // issue 4 adds lmtp and relay (smarthost) next to it.
 enum class Transport {
@@ -174,6 +187,7 @@ struct Config {
     Delivery delivery;
     Dns dns;
     Dkim dkim;
+    Accounts accounts;
     bool received_header_includes_auth_user = false;  // smtp.received_auth_user
     std::size_t io_threads = 0;                        // server.io_threads; 0 = one per core
     std::string log_level = "info";                    // log.level: trace|debug|info|warn|error

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "base/idna.hpp"
+
 namespace cartero::config {
 namespace {
 
@@ -40,6 +42,12 @@ bool is_domain_name(std::string_view name) {
         }
         start = dot + 1;
     }
+}
+
+std::optional<std::string> ascii_domain_name(std::string_view name) {
+    auto ascii = base::ascii_domain(name);
+    if (!ascii || name.ends_with('.') || !is_domain_name(*ascii)) return std::nullopt;
+    return ascii;
 }
 
 std::string lower_ascii(std::string_view text) {

@@ -5,6 +5,7 @@
 // because it admits only [A-Za-z0-9-] and dots.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -13,8 +14,15 @@ namespace cartero::config {
 // True for "example.org", "mail-1.example.org", "localhost"; false for "",
 // ".example.org", "example.org." (no root dot in config), "-a.org", "a..org",
 // labels over 63 octets, names over 253 octets, and any non-ASCII octet
-// (internationalized names must be written as A-labels, "xn--...").
+// (an internationalized name passes as its A-label, "xn--...": see
+// ascii_domain_name).
 bool is_domain_name(std::string_view name);
+
+// The A-label form (base/idna.hpp: lower case, no root dot) of a name that
+// is then is_domain_name; nullopt otherwise. Where the operator names a domain
+// (config, DKIM key directories, the CLI), "bücher.example" and
+// "xn--bcher-kva.example" are both accepted and stored as the A-label.
+std::optional<std::string> ascii_domain_name(std::string_view name);
 
 // ASCII lower case: domains compare case-insensitively (RFC 5321 2.4), so the
 // config stores them in one case and the policy compares bytes.

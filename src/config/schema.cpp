@@ -70,14 +70,17 @@ Value load_field(const Config& config) {
 
 // ---- keys that need more than a type check ---------------------------------
 
+// Stored as the A-label (base/idna.hpp): the operator may write "bücher.example"
+// or "xn--bcher-kva.example", and every comparison sees the same bytes.
 std::string checked_domain(const std::string& name, std::optional<std::size_t> element = {}) {
-    if (!is_domain_name(name)) {
+    const auto ascii = ascii_domain_name(name);
+    if (!ascii) {
         throw InvalidValue("\"" + name + "\" is not a valid domain name",
-                           "use letters, digits, '-' and dots, e.g. \"mail.example.org\"; "
-                           "write international names as xn-- A-labels",
+                           "use letters, digits, '-' and dots, e.g. \"mail.example.org\", without a final dot; "
+                           "an international name may be written in Unicode or as its xn-- A-label",
                            element);
     }
-    return lower_ascii(name);
+    return *ascii;
 }
 
 void store_hostname(Config& config, const Value& value) {
@@ -91,6 +94,35 @@ void store_local_domains(Config& config, const Value& value) {
         domains.push_back(checked_domain(names[index], index));
     }
     config.local_domains = std::move(domains);
+}
+
+// accounts.postmaster: "" or local@domain; the domain is stored as its A-label.
+void store_accounts_postmaster(Config& config, const Value& value) {
+    const auto& text = std::get<std::string>(value);
+    const auto at = text.rfind('@');
+    const bool plain_local = at != std::string::npos && at > 0 &&
+                             std::none_of(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), [](char c) {
+                                 return static_cast<unsigned char>(c) <= 0x20 || c == '"' || c == '\\' || c == '<' ||
+                                        c == '>' || c == '@' || c == 0x7f;
+                             });
+    if (!text.empty() && !plain_local) {
+        throw InvalidValue("\"" + text + "\" is not an address",
+                           "write the mailbox that receives postmaster mail, e.g. \"alice@example.org\", or \"\"");
+    }
+    config.accounts.postmaster = text.empty() ? text : text.substr(0, at + 1) + checked_domain(text.substr(at + 1));
+}
+
+// accounts.recipient_delimiter: a set of RFC 5322 atext specials ("+", "+-");
+// letters, digits and '.' would cut ordinary names such as "first.last".
+void store_recipient_delimiter(Config& config, const Value& value) {
+    constexpr std::string_view kAllowed = "!#$%&'*+-/=?^_`{|}~";
+    const auto& text = std::get<std::string>(value);
+    if (std::any_of(text.begin(), text.end(), [&](char c) { return kAllowed.find(c) == std::string_view::npos; })) {
+        throw InvalidValue("\"" + text + "\" contains a character that cannot separate a subaddress",
+                           "use one or more of ! # $ % & ' * + - / = ? ^ _ ` { | } ~ (usually \"+\"), or \"\" "
+                           "to turn subaddresses off");
+    }
+    config.accounts.recipient_delimiter = text;
 }
 
 void store_trusted_networks(Config& config, const Value& value) {
@@ -250,11 +282,16 @@ void store_relay_name(Config& config, const Value& value) {
 // A host to connect to: a domain name, or an IP address (IPv6 without brackets).
 void store_relay_host(Config& config, const Value& value) {
     const auto& host = std::get<std::string>(value);
-    if (!is_domain_name(host) && !is_ip_address(host)) {
+    if (is_ip_address(host)) {
+        config.relays.back().host = host;
+        return;
+    }
+    const auto ascii = ascii_domain_name(host);
+    if (!ascii) {
         throw InvalidValue("\"" + host + "\" is neither a host name nor an IP address",
                            "write the provider's server name, e.g. \"smtp.gmail.com\"");
     }
-    config.relays.back().host = is_ip_address(host) ? host : lower_ascii(host);
+    config.relays.back().host = *ascii;
 }
 
 void store_relay_tls(Config& config, const Value& value) {
@@ -565,6 +602,16 @@ constexpr KeySpec kSchema[] = {
     {"dns.trust_anchor", Kind::path, Scope::global, kNoBounds,
      "DNSSEC root trust anchor file (Debian: /usr/share/dns/root.key); empty: no validation, so no DANE.",
      store_field<&Config::dns, &Dns::trust_anchor>, load_field<&Config::dns, &Dns::trust_anchor>},
+
+    // [accounts]: see docs/accounts.md.
+    {"accounts.postmaster", Kind::text, Scope::global, kNoBounds,
+     "Address that receives mail for postmaster@ every local domain without its own postmaster user or "
+     "alias (RFC 5321 4.5.1); empty: the alias postmaster@<first of local_domains>.",
+     store_accounts_postmaster, load_field<&Config::accounts, &Accounts::postmaster>},
+    {"accounts.recipient_delimiter", Kind::text, Scope::global, kNoBounds,
+     "Characters that start a subaddress: with \"+\", alice+news@ reaches alice@ unless alice+news is a user "
+     "or alias itself; empty: no subaddresses.",
+     store_recipient_delimiter, load_field<&Config::accounts, &Accounts::recipient_delimiter>},
 
     // [dkim]: see docs/dkim.md.
     {"dkim.enabled", Kind::flag, Scope::global, kNoBounds,

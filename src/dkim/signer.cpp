@@ -8,6 +8,7 @@
 #include <memory>
 #include <tuple>
 
+#include "base/idna.hpp"
 #include "config/domain_name.hpp"
 #include "dkim/canonicalization.hpp"
 #include "dkim/header_selection.hpp"
@@ -64,7 +65,8 @@ void load_key_file(const std::filesystem::path& file, const std::string& domain,
 // Every *.key file of one domain directory, in name order.
 void load_domain(const std::filesystem::path& dir, std::vector<SigningKey>& keys, std::vector<KeyProblem>& problems) {
     const std::string name = dir.filename().string();
-    if (!config::is_domain_name(name)) {
+    const auto domain = config::ascii_domain_name(name);  // a directory may be named by U-label or A-label
+    if (!domain) {
         problems.push_back({dir, dir.string() + ": \"" + name + "\" is not a domain name (rename or remove the directory)"});
         return;
     }
@@ -75,7 +77,7 @@ void load_domain(const std::filesystem::path& dir, std::vector<SigningKey>& keys
     }
     if (error) problems.push_back({dir, dir.string() + ": cannot list: " + error.message()});
     std::sort(files.begin(), files.end());
-    for (const auto& file : files) load_key_file(file, config::lower_ascii(name), keys, problems);
+    for (const auto& file : files) load_key_file(file, *domain, keys, problems);
 }
 
 }  // namespace
@@ -116,10 +118,13 @@ LoadedSigner Signer::load(const std::filesystem::path& key_dir) {
 }
 
 std::vector<const SigningKey*> Signer::keys_for(std::string_view domain) const {
-    const std::string wanted = config::lower_ascii(domain);  // RFC 5321 2.4: domains are case-insensitive
+    // RFC 5321 2.4: domains are case-insensitive; RFC 8616 3.2: a U-label From
+    // domain signs with the key of its A-label. Not valid IDNA: no key.
+    const auto wanted = base::ascii_domain(domain);
     std::vector<const SigningKey*> found;
+    if (!wanted) return found;
     for (const SigningKey& key : keys_) {
-        if (key.domain == wanted) found.push_back(&key);
+        if (key.domain == *wanted) found.push_back(&key);
     }
     return found;
 }

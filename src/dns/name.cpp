@@ -1,6 +1,8 @@
 // See name.hpp.
 #include "dns/name.hpp"
 
+#include "base/idna.hpp"
+
 namespace cartero::dns {
 namespace {
 
@@ -19,8 +21,10 @@ std::string quoted(std::string_view name) {
 
 }  // namespace
 
-std::optional<std::string> name_problem(std::string_view name) {
-    if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+std::optional<std::string> name_problem(std::string_view as_given) {
+    const auto ascii = base::ascii_domain(as_given);
+    if (!ascii) return "not a valid internationalized domain name (IDNA) in " + quoted(as_given);
+    const std::string_view name = *ascii;
     if (name.empty()) return "empty domain name";
     if (name.size() > max_name_length) return "domain name longer than 253 characters";
     std::size_t label = 0;
@@ -38,12 +42,9 @@ std::optional<std::string> name_problem(std::string_view name) {
 }
 
 std::string normalize_name(std::string_view name) {
-    if (!name.empty() && name.back() == '.') name.remove_suffix(1);
-    std::string out(name);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    return out;
+    if (auto ascii = base::ascii_domain(name)) return std::move(*ascii);
+    // Unreachable after name_problem; never ask a name that was not converted.
+    return {};
 }
 
 }  // namespace cartero::dns

@@ -6,6 +6,8 @@
 
 #include <initializer_list>
 
+#include "base/idna.hpp"
+
 namespace cartero::policy {
 namespace {
 
@@ -39,10 +41,13 @@ Refusal sender_owned_by_user(const SessionFacts& facts, const Address& sender, c
                             bracketed(sender) + ": Sender address rejected: not owned by user " + facts.auth_user);
 }
 
-// RFC 5321 4.5.1: "<Postmaster>" without a domain MUST be accepted. smtp/ hands it
-// over as {postmaster, ""}; delivery maps it to a local postmaster.
-bool is_bare_postmaster(const Address& recipient) {
-    return recipient.domain.empty() && accounts::normalize_address(recipient.local) == "postmaster";
+// RFC 5890 2.3.2.1: a domain that is not valid IDNA (an "xn--" label that does
+// not decode, a code point UTS #46 disallows) names no host; refused as syntax
+// rather than compared, relayed or looked up.
+Refusal recipient_domain_valid(const Address& recipient) {
+    if (recipient.domain.empty() || recipient.domain.front() == '[' || base::ascii_domain(recipient.domain))
+        return std::nullopt;
+    return smtp::make_reply(501, "5.1.3", "Bad recipient address syntax");
 }
 
 Refusal recipient_known(const Address& recipient, const Directory& directory) {
@@ -74,9 +79,12 @@ std::optional<Reply> SessionRules::check_mail(const SessionFacts& facts, const A
 
 std::optional<Reply> SessionRules::check_rcpt(const SessionFacts& facts, const Address& /*sender*/,
                                               const Address& recipient) const {
-    if (is_bare_postmaster(recipient)) return std::nullopt;
     const auto directory = directory_();
-    return first_refusal({recipient_known(recipient, *directory), relay_permitted(facts, recipient, *directory)});
+    // RFC 5321 4.5.1: postmaster at every local domain, and "<Postmaster>" without
+    // a domain, MUST be accepted; the Directory says where its mail goes.
+    if (directory->is_postmaster(recipient.str())) return std::nullopt;
+    return first_refusal({recipient_domain_valid(recipient), recipient_known(recipient, *directory),
+                          relay_permitted(facts, recipient, *directory)});
 }
 
 }  // namespace cartero::policy

@@ -13,6 +13,11 @@ TEST(NormalizeAddress, FoldsAsciiOnly) {
         {"alice@example.com", "alice@example.com"},
         {"\"Quoted\"@Example.com", "\"quoted\"@example.com"},
         {"J\xC3\x96RG@example.com", "j\xC3\x96rg@example.com"},  // UTF-8 octets kept as sent
+        // The domain becomes its A-label (UTS #46); the local part stays as given.
+        {"J\xC3\x96RG@B\xC3\x9C" "CHER.example", "j\xC3\x96rg@xn--bcher-kva.example"},
+        {"alice@XN--BCHER-KVA.example.", "alice@xn--bcher-kva.example"},
+        {"alice@xn--ZZ.example", "alice@xn--zz.example"},  // invalid IDNA: only lower-cased
+        {"Postmaster", "postmaster"},
     };
     for (const auto& c : cases) {
         const auto got = normalize_address(c.in);
@@ -39,6 +44,8 @@ TEST(AddressProblem, AcceptsAndRefuses) {
         {"alice@exa\nmple.com", false},
         {std::string(65, 'a') + "@example.com", false},
         {"alice@" + std::string(256, 'd'), false},
+        {"alice@b\xC3\xBC" "cher.example", true},
+        {"alice@xn--zz.example", false},  // invalid IDNA
     };
     for (const auto& c : cases) {
         const auto problem = address_problem(c.in);
@@ -54,6 +61,11 @@ TEST(LocalAddressProblem, NamesTheConfigKey) {
     ASSERT_TRUE(problem);
     EXPECT_NE(problem->find("local_domains"), std::string::npos) << "got " << *problem;
     EXPECT_NE(problem->find("other.org"), std::string::npos) << "got " << *problem;
+}
+
+TEST(LocalAddressProblem, ULabelAndALabelMatch) {
+    EXPECT_FALSE(local_address_problem("alice@b\xC3\xBC" "cher.example", {"xn--bcher-kva.example"}));
+    EXPECT_FALSE(local_address_problem("alice@xn--bcher-kva.example", {"b\xC3\xBC" "cher.example"}));
 }
 
 }  // namespace

@@ -36,6 +36,21 @@ TEST(IsDomainName, Table) {
     }
 }
 
+TEST(AsciiDomainName, Table) {
+    struct Case { std::string in; std::optional<std::string> want; };
+    const Case cases[] = {
+        {"b\xC3\xBC" "cher.example", "xn--bcher-kva.example"},
+        {"XN--BCHER-KVA.example", "xn--bcher-kva.example"},
+        {"Mail.Example.ORG", "mail.example.org"},
+        {"example.org.", std::nullopt},    // no root dot in the config
+        {"xn--zz.example", std::nullopt},  // invalid IDNA
+        {"a_b.org", std::nullopt},         // IDNA-valid, but not a host name
+        {"bad..org", std::nullopt},
+    };
+    for (const auto& c : cases)
+        EXPECT_EQ(ascii_domain_name(c.in), c.want) << "ascii_domain_name(\"" << c.in << "\")";
+}
+
 TEST(LowerAscii, LeavesNonLettersAlone) { EXPECT_EQ(lower_ascii("MX-1.Example.ORG"), "mx-1.example.org"); }
 
 }  // namespace

@@ -301,6 +301,12 @@ TEST(LoadFile, ErrorsNameFileLineAndKey) {
         {"[delivery]\nmaildir = \"{data_dir}/{domain}\"", 2, "delivery.maildir", "has no {localpart}"},
         {"[delivery]\nmaildir = \"{data_dir}/{user}\"", 2, "delivery.maildir", "unknown placeholder"},
         {"[delivery]\nmaildir = \"mail/{localpart}\"", 2, "delivery.maildir", "relative path"},
+        {"local_domains = [\"xn--zz.example\"]", 1, "local_domains", "\"xn--zz.example\" is not a valid domain"},
+        {"local_domains = [\"example.org.\"]", 1, "local_domains", "without a final dot"},
+        {"[accounts]\npostmaster = \"nobody\"", 2, "accounts.postmaster", "is not an address"},
+        {"[accounts]\npostmaster = \"a@bad..org\"", 2, "accounts.postmaster", "not a valid domain"},
+        {"[accounts]\nrecipient_delimiter = \"+.\"", 2, "accounts.recipient_delimiter",
+         "cannot separate a subaddress"},
         // Listeners.
         {"[[listener]]\nrole = \"relay\"\naddress = \"127.0.0.1:25\"", 2, "listener.role", "unknown role \"relay\""},
         {"[[listener]]\nrole = \"mx\"\naddress = \"localhost:25\"", 3, "listener.address", "is not an IP address"},
@@ -527,6 +533,29 @@ TEST(LoadFile, RoutesInFileOrderLowerCased) {
     EXPECT_EQ(got.routes[0].transport, Transport::discard);
     EXPECT_EQ(got.routes[1].domain, "sink.example.org") << "a sub-domain of a local domain may be routed";
     EXPECT_TRUE(load_text(dir, "").routes.empty()) << "no [[route]]: no routes";
+}
+
+// Domains may be written in Unicode or as A-labels; the config holds A-labels.
+TEST(LoadFile, InternationalDomainsAreStoredAsALabels) {
+    TempDir dir;
+    const Config got = load_text(dir, "hostname = \"MX.B\u00DCCHER.example\"\n"
+                                      "local_domains = [\"b\u00fccher.example\", \"XN--FA-HIA.de\"]\n"
+                                      "[accounts]\npostmaster = \"Bob@B\u00FCcher.example\"\n"
+                                      "[[route]]\ndomain = \"r\u00e9seau.example\"\ntransport = \"discard\"\n");
+    EXPECT_EQ(got.hostname, "mx.xn--bcher-kva.example");
+    EXPECT_EQ(got.local_domains, (std::vector<std::string>{"xn--bcher-kva.example", "xn--fa-hia.de"}));
+    EXPECT_EQ(got.accounts.postmaster, "Bob@xn--bcher-kva.example") << "the local part is kept as written";
+    ASSERT_EQ(got.routes.size(), 1u);
+    EXPECT_EQ(got.routes[0].domain, "xn--rseau-bsa.example");
+}
+
+TEST(LoadFile, AccountsDefaults) {
+    TempDir dir;
+    const Config got = load_text(dir, "");
+    EXPECT_EQ(got.accounts.postmaster, "");
+    EXPECT_EQ(got.accounts.recipient_delimiter, "+");
+    EXPECT_EQ(load_text(dir, "[accounts]\nrecipient_delimiter = \"\"\n").accounts.recipient_delimiter, "");
+    EXPECT_EQ(load_text(dir, "[accounts]\nrecipient_delimiter = \"+-\"\n").accounts.recipient_delimiter, "+-");
 }
 
 TEST(LoadFile, TlsListenersAreValidWithTls) {

@@ -25,7 +25,9 @@ TEST(NameProblem, AcceptsHostAndServiceNames) {
         {"exa mple.com", false},
         {"exa\\.mple.com", false},
         {std::string("exa\0mple.com", 12), false},
-        {"b\xC3\xBC" "cher.example", false},  // U-labels must arrive as A-labels (RFC 5890)
+        {"b\xC3\xBC" "cher.example", true},  // asked as its A-label (RFC 5890, UTS #46)
+        {"xn--zz.example", false},             // an A-label that does not decode
+        {"\xF0\x9F\x92\xA9.la", false},        // a code point IDNA2008 disallows
     };
     for (const auto& c : cases) {
         const auto problem = name_problem(c.in);
@@ -46,6 +48,13 @@ TEST(NameProblem, LengthLimitIs253WithoutTheDot) {
 TEST(NormalizeName, LowerCaseWithoutTrailingDot) {
     EXPECT_EQ(normalize_name("MX1.Example.COM."), "mx1.example.com");
     EXPECT_EQ(normalize_name("_25._TCP.a"), "_25._tcp.a");
+}
+
+TEST(NormalizeName, ULabelBecomesTheALabel) {
+    EXPECT_EQ(normalize_name("B\xC3\x9C" "CHER.Example."), "xn--bcher-kva.example");
+    EXPECT_EQ(normalize_name("XN--BCHER-KVA.example"), "xn--bcher-kva.example");
+    // Plain LDH labels are only lower-cased: UTS #46 CheckHyphens would refuse this real host name.
+    EXPECT_EQ(normalize_name("R3---SN-X.googlevideo.com"), "r3---sn-x.googlevideo.com");
 }
 
 }  // namespace

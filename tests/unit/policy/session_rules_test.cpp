@@ -13,8 +13,8 @@ using smtp::Role;
 
 std::shared_ptr<const accounts::Directory> directory() {
     static const auto snapshot = std::make_shared<const accounts::Directory>(
-        std::vector<std::string>{"example.com"},
-        std::vector<std::string>{"alice@example.com", "bob@example.com"},
+        std::vector<std::string>{"example.com", "xn--bcher-kva.example"},
+        std::vector<std::string>{"alice@example.com", "bob@example.com", "dora@b\xC3\xBC" "cher.example"},
         std::vector<std::pair<std::string, std::string>>{{"sales@example.com", "alice@example.com"},
                                                          {"fwd@example.com", "carol@example.org"}},
         std::vector<config::Route>{{"bench.test", config::Transport::discard}});
@@ -117,6 +117,22 @@ TEST(SessionRulesRcpt, Table) {
         {{Role::mx, ""}, "postmaster", "accept"},
         {{Role::mx, ""}, "PostMaster", "accept"},
         {{Role::mx, ""}, "root", "554 5.7.1 <root>" + relay},  // smtp/ never sends this; fail closed
+        // ... and postmaster@ every local domain, with or without an alias (accounts.postmaster).
+        {{Role::mx, ""}, "postmaster@example.com", "accept"},
+        {{Role::mx, ""}, "PostMaster@EXAMPLE.com", "accept"},
+        {{Role::mx, ""}, "postmaster@b\xC3\xBC" "cher.example", "accept"},
+        {{Role::mx, ""}, "postmaster@example.org", "554 5.7.1 <postmaster@example.org>" + relay},
+        // Subaddresses (accounts.recipient_delimiter, default "+"): local, never relayed.
+        {{Role::mx, ""}, "alice+news@example.com", "accept"},
+        {{Role::mx, ""}, "nobody+news@example.com", "550 5.1.1 <nobody+news@example.com>" + unknown},
+        {{Role::mx, ""}, "alice+news@example.org", "554 5.7.1 <alice+news@example.org>" + relay},
+        // IDNA: a U-label and its A-label are one domain; invalid IDNA is bad syntax.
+        {{Role::mx, ""}, "dora@xn--bcher-kva.example", "accept"},
+        {{Role::mx, ""}, "dora@B\xC3\x9C" "CHER.example", "accept"},
+        {{Role::mx, ""}, "nobody@b\xC3\xBC" "cher.example",
+         "550 5.1.1 <nobody@b\xC3\xBC" "cher.example>" + unknown},
+        {{Role::mx, ""}, "dora@xn--zz.example", "501 5.1.3 Bad recipient address syntax"},
+        {{Role::submission, "alice@example.com"}, "x@\xF0\x9F\x92\xA9.la", "501 5.1.3 Bad recipient address syntax"},
     };
     for (const auto& c : cases) {
         const smtp::PeerInfo peer{"192.0.2.1", 40000, c.session.trusted};
