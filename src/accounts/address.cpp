@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "base/idna.hpp"
+#include "config/config.hpp"
 
 namespace cartero::accounts {
 namespace {
@@ -17,6 +18,14 @@ char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c -
 bool forbidden_in_account_address(char c) {
     const auto octet = static_cast<unsigned char>(c);
     return octet <= 0x20 || octet == 0x7f || c == '"' || c == '\\' || c == '<' || c == '>';
+}
+
+// `local` with every '/' turned into '-' and leading dots dropped: a name
+// the operator can take as it is in the CLI's refusal.
+std::string suggested_local_part(std::string_view local) {
+    std::string out(local.substr(std::min(local.find_first_not_of('.'), local.size())));
+    std::replace(out.begin(), out.end(), '/', '-');
+    return out.empty() ? "mailbox" : out;
 }
 
 std::string lower_ascii(std::string_view text) {
@@ -64,6 +73,14 @@ std::optional<std::string> address_problem(std::string_view address) {
 std::optional<std::string> local_address_problem(std::string_view address,
                                                  const std::vector<std::string>& local_domains) {
     if (auto problem = address_problem(address)) return problem;
+    // The Maildir courier's own rule (config::mailbox_name_problem): a name it
+    // would refuse at delivery is refused here, when it is created.
+    const auto local_part = address.substr(0, address.rfind('@'));
+    if (const auto problem = config::mailbox_name_problem(local_part))
+        return "the local part \"" + std::string(local_part) + "\" " + *problem +
+               ", so it cannot name a mailbox directory (Maildir keeps each mailbox in a directory named after it); "
+               "choose a local part without '/' that does not start with '.', e.g. " +
+               suggested_local_part(local_part) + "@" + std::string(domain_of(address));
     const auto domain = normalize_domain(domain_of(address));
     const bool local = std::any_of(local_domains.begin(), local_domains.end(),
                                    [&](const std::string& d) { return normalize_domain(d) == domain; });

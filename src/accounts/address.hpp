@@ -43,8 +43,10 @@ std::string_view domain_of(std::string_view address);
 std::optional<std::string> address_problem(std::string_view address);
 
 // Why `address` cannot be the address of a user or the source of an alias on
-// this server: a syntax problem, or a domain that is not in `local_domains`
-// (the message names the config key to change).
+// this server: a syntax problem, a local part that cannot name a mailbox
+// directory (config::mailbox_name_problem, the Maildir courier's own rule:
+// '/', a leading '.'), or a domain that is not in `local_domains` (the message
+// names the config key to change).
 std::optional<std::string> local_address_problem(std::string_view address,
                                                  const std::vector<std::string>& local_domains);
 

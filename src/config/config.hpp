@@ -205,6 +205,15 @@ class InvalidMailbox : public std::invalid_argument {
     using std::invalid_argument::invalid_argument;
 };
 
+// Why `part` (a local part or a domain) cannot name a mailbox directory, or
+// nullopt if it can: "is empty", "starts with '.'" (covers "." and ".."),
+// "contains '/'", "contains a NUL octet"; any of those would let an address
+// choose a path outside its mailbox. The one rule for both sides: maildir_for
+// refuses such a part at delivery, and `cartero user add` / `alias add`
+// (accounts::local_address_problem) refuse to create such a name, so an
+// account the CLI accepts is one the Maildir courier can deliver to.
+std::optional<std::string> mailbox_name_problem(std::string_view part);
+
 // Reads and validates a TOML file. Throws ConfigError naming file, line and key.
 Config load_file(const std::filesystem::path& path);
 

@@ -34,14 +34,19 @@ std::string_view placeholder_at(std::string_view text) {
 }
 
 void check_mailbox_part(std::string_view part, std::string_view what) {
-    const bool unsafe = part.empty() || part.front() == '.' || part.find('/') != std::string_view::npos ||
-                        part.find('\0') != std::string_view::npos;
-    if (unsafe) {
-        throw InvalidMailbox(std::string(what) + " cannot be used as a mailbox directory name");
-    }
+    if (const auto problem = mailbox_name_problem(part))
+        throw InvalidMailbox(std::string(what) + " cannot be used as a mailbox directory name: it " + *problem);
 }
 
 }  // namespace
+
+std::optional<std::string> mailbox_name_problem(std::string_view part) {
+    if (part.empty()) return "is empty";
+    if (part.front() == '.') return "starts with '.'";
+    if (part.find('/') != std::string_view::npos) return "contains '/'";
+    if (part.find('\0') != std::string_view::npos) return "contains a NUL octet";
+    return std::nullopt;
+}
 
 void check_maildir_template(std::string_view text) {
     for (std::size_t brace = text.find('{'); brace != std::string_view::npos; brace = text.find('{', brace + 1)) {

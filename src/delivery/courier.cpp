@@ -5,6 +5,8 @@
 #include <array>
 #include <cerrno>
 
+#include "config/config.hpp"
+
 namespace cartero::delivery {
 namespace {
 
@@ -23,6 +25,22 @@ DeliveryOutcome classify(std::error_code error, std::string_view context) {
                                permanent_errors.end();
     return DeliveryOutcome{permanent ? DeliveryStatus::permanent : DeliveryStatus::temporary, {},
                            std::string(context) + ": " + error.message()};
+}
+
+DeliveryOutcome classify(const std::exception_ptr& error, std::string_view context) {
+    const std::string prefix = std::string(context) + ": ";
+    try {
+        std::rethrow_exception(error);
+    } catch (const config::InvalidMailbox& e) {
+        const std::string detail = prefix + e.what();
+        return {DeliveryStatus::permanent, smtp::Reply{550, "5.1.3", detail}, detail};
+    } catch (const std::exception& e) {
+        const std::string detail = prefix + "internal error: " + e.what();
+        return {DeliveryStatus::temporary, smtp::Reply{451, "4.3.0", detail}, detail};
+    } catch (...) {
+        const std::string detail = prefix + "internal error: an exception of unknown type";
+        return {DeliveryStatus::temporary, smtp::Reply{451, "4.3.0", detail}, detail};
+    }
 }
 
 std::string_view to_string(DeliveryStatus status) {

@@ -11,6 +11,7 @@
 // Trust: the message data is untrusted and passed through verbatim.
 #pragma once
 
+#include <exception>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -44,6 +45,14 @@ struct DeliveryOutcome {
 
 // Maps a system error to an outcome; unknown errors are temporary.
 DeliveryOutcome classify(std::error_code error, std::string_view context);
+
+// Maps an exception that left a courier (or the router or notifier the queue
+// runs around them) to an outcome, by the same rule: config::InvalidMailbox
+// (an address that cannot name a mailbox directory; no retry changes that) is
+// permanent, 550 5.1.3 (RFC 3463: bad destination mailbox address syntax);
+// anything else is temporary, 451 4.3.0, and the message stays queued for the
+// operator to look at. `context` says what was being done, for the log.
+DeliveryOutcome classify(const std::exception_ptr& error, std::string_view context);
 
 std::string_view to_string(DeliveryStatus);
 

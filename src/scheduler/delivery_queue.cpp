@@ -65,6 +65,25 @@ std::vector<std::vector<delivery::RemoteRecipient>> by_delivered_to(
     return out;
 }
 
+// The one place where an exception from code the queue calls (a courier, the
+// router, the notifier, and the attempt around them) is stopped. It must not
+// reach a worker thread: std::terminate would end the server, and as the
+// message is spooled, end it again after every restart (issue 8). It becomes
+// an outcome (delivery::classify: permanent only when known to be, e.g. an
+// address that cannot name a mailbox), logged here with the queue ID and what
+// was being done; `on_failure` turns that outcome into what `call` would have
+// returned (per-recipient results, so nothing else of the message is lost).
+template <typename Call, typename OnFailure>
+auto contained(const std::string& id, const std::string& what, Call&& call, OnFailure&& on_failure) {
+    try {
+        return call();
+    } catch (...) {
+        const delivery::DeliveryOutcome outcome = delivery::classify(std::current_exception(), what);
+        spdlog::error("{}: {} ({} failure, contained)", id, outcome.detail, delivery::to_string(outcome.status));
+        return on_failure(outcome);
+    }
+}
+
 }  // namespace
 
 std::string_view DeliveryQueue::status_word(Verdict verdict) {
@@ -114,7 +133,10 @@ void DeliveryQueue::enqueue(spool::QueuedMessage message) {
 }
 
 void DeliveryQueue::recover(std::vector<spool::QueuedMessage> messages) {
-    for (auto& message : messages) enqueue(std::move(message));
+    for (auto& message : messages) {
+        message.recovered = true;  // an earlier run may have made some copies: couriers look for them
+        enqueue(std::move(message));
+    }
 }
 
 void DeliveryQueue::update(const config::Config& config) {
@@ -183,7 +205,9 @@ void DeliveryQueue::work() {
         in_flight_[node.key()] = view_of(node.mapped(), Clock::now(), std::chrono::system_clock::now());
         lock.unlock();
         Entry entry = std::move(node.mapped());
-        bool finished = attempt(entry);
+        // Not finished: retried with backoff like any failed attempt.
+        bool finished = contained(entry.message.id, "delivery attempt", [&] { return attempt(entry); },
+                                  [](const delivery::DeliveryOutcome&) { return false; });
         lock.lock();
         apply_pending(lock, entry, finished);
         in_flight_.erase(entry.message.id);
@@ -243,7 +267,9 @@ bool DeliveryQueue::attempt(Entry& entry) {
     } else if (!all_done) {
         warn_of_delay(entry, results, notices);
     }
-    if (!notices.empty() && notifier_) notifier_(entry.message, notices);
+    if (!notices.empty() && notifier_)
+        contained(entry.message.id, "sender notification", [&] { notifier_(entry.message, notices); },
+                  [](const delivery::DeliveryOutcome&) {});
     return std::all_of(done.begin(), done.end(), [](bool d) { return d; });
 }
 
@@ -275,8 +301,16 @@ DeliveryQueue::Results DeliveryQueue::deliver_pending(Entry& entry) {
     const auto delivered = message.data ? delivery::DeliveredTo::of(*message.data) : delivery::DeliveredTo{};
     for (std::size_t i = 0; i < message.done.size(); ++i) {
         if (message.done[i]) continue;
-        Route route = router_(message.envelope.recipients[i]);
         auto& result = results[i];
+        const auto& recipient = message.envelope.recipients[i];
+        std::optional<Route> found = contained(
+            message.id, "routing <" + recipient + ">", [&] { return std::optional<Route>(router_(recipient)); },
+            [&](const delivery::DeliveryOutcome& failure) {
+                result = result_of(failure, "none");
+                return std::optional<Route>();
+            });
+        if (!found) continue;
+        Route route = std::move(*found);
         if (route.unknown) result = {Verdict::bounced, "local", bounce_outcome("unknown user", "5.1.1")};
         // RFC 3463 X.4.6 "routing loop detected"; the words are Postfix's.
         if (const auto looped = cut_loops(route, delivered))
@@ -303,7 +337,10 @@ void DeliveryQueue::deliver_local(Entry& entry, const std::map<CopyKey, Copy>& c
         if (entry.delivered_copies.contains(key)) continue;
         const auto& [relay, address] = key;
         local_slots_.acquire();
-        const delivery::DeliveryOutcome outcome = copy.courier->deliver(entry.message, address);
+        const delivery::DeliveryOutcome outcome = contained(
+            entry.message.id, relay + " delivery to <" + address + ">",
+            [&] { return copy.courier->deliver(entry.message, address); },
+            [](const delivery::DeliveryOutcome& failure) { return failure; });
         local_slots_.release();
         if (outcome.status == DeliveryStatus::delivered) entry.delivered_copies.insert(key);
         const RecipientResult result = result_of(outcome, relay);
@@ -328,7 +365,12 @@ void DeliveryQueue::send_remote(Entry& entry, const std::string& domain,
         for (const auto& recipient : recipients) keep_worst(results[recipient.index], {Verdict::waiting, "none", {}});
         return;
     }
-    auto outcomes = couriers_.remote.deliver(entry.message, domain, recipients);
+    auto outcomes = contained(
+        entry.message.id, "remote delivery to " + domain,
+        [&] { return couriers_.remote.deliver(entry.message, domain, recipients); },
+        [&](const delivery::DeliveryOutcome& failure) {
+            return std::vector<delivery::DeliveryOutcome>(recipients.size(), failure);
+        });
     release_remote_slot(destination);
     // A recipient without an outcome is not delivered: keep it queued.
     outcomes.resize(recipients.size(), {DeliveryStatus::temporary, {}, "no result from the remote courier"});

@@ -29,8 +29,16 @@
 // slow remote servers never hold up local mail.
 //
 // One message is handled by one worker at a time. A crash between a delivery
-// and its (lazily durable) mark_done delivers that copy again after restart:
-// at-least-once, never lost.
+// and its (lazily durable) mark_done tries that copy again after restart:
+// never lost. The Maildir courier names each copy after the queue ID and the
+// mailbox and finds a copy it made before the crash, so a Maildir gets it
+// exactly once; LMTP and SMTP cannot (the reply to the final dot may be lost)
+// and are at-least-once (docs/queue.md).
+//
+// No exception leaves a worker: whatever a courier, the router or the
+// notifier throws becomes a per-recipient outcome (delivery::classify:
+// temporary unless known permanent), logged with the queue ID, in one guard
+// (`contained`, delivery_queue.cpp).
 //
 // Log lines, one per recipient and attempt, Postfix style:
 //   QUEUEID: to=<rcpt>, relay=local, delay=0.12, status=sent (delivered to maildir)

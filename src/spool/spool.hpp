@@ -81,6 +81,10 @@ struct QueuedMessage {
     std::vector<bool> done;                   // per recipient: delivered or bounced
     std::shared_ptr<const std::string> data;  // full message (trace header included)
     DeliveryState state = {};                 // from the spool's newest STATE record, if any
+    // Queued by an earlier run (set by DeliveryQueue::recover): a crash may have
+    // come after a copy was made and before its done mark was durable, so
+    // couriers that can find such a copy look for it (maildir.hpp).
+    bool recovered = false;
 };
 
 class Spool {

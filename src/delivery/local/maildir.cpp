@@ -1,13 +1,15 @@
 // MaildirCourier; see maildir.hpp.
 #include "delivery/local/maildir.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
+#include <cctype>
 #include <condition_variable>
+#include <cstdio>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -239,7 +241,53 @@ std::shared_ptr<Mailbox> open_mailbox(const std::filesystem::path& root, const s
 struct Failure {
     std::error_code error;
     std::string where;  // relative to the mailbox: "new/<name>", "tmp/<name>", "new/"
+    bool exists = false;  // new/<name> was there already: this copy was made before
 };
+
+// Makes the copy `name` in `directory`, found there from an earlier attempt,
+// durable before it is reported delivered: that attempt may have crashed
+// between its link and its fsyncs, and a name that only the page cache holds
+// would not survive a power cut. The data was synced before the name existed.
+std::error_code make_durable(int directory, const char* name) {
+    const int fd = ::openat(directory, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return base::last_error();
+    UniqueFd file(fd);
+    if (::fsync(file.get()) != 0 || ::fsync(directory) != 0) return base::last_error();
+    return {};
+}
+
+// True when `entry` in cur/ is our copy `name` after a mail client moved it
+// there: "<name>:2,<flags>" (Maildir info), or "<name>,S=<size>..." (Dovecot's
+// extra fields) before the info.
+bool is_moved_copy(std::string_view entry, std::string_view name) {
+    return entry.starts_with(name) &&
+           (entry.size() == name.size() || entry[name.size()] == ':' || entry[name.size()] == ',');
+}
+
+// Looks for the copy `name` in cur/, making it durable when found. One pass
+// over cur/: only done for messages recovered after a restart (maildir.hpp).
+bool found_in_cur(int mailbox, std::string_view name, std::error_code& error) {
+    const int fd = ::openat(mailbox, "cur", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno != ENOENT) error = base::last_error();
+        return false;
+    }
+    DIR* listing = ::fdopendir(fd);
+    if (listing == nullptr) {
+        error = base::last_error();
+        ::close(fd);
+        return false;
+    }
+    const std::unique_ptr<DIR, int (*)(DIR*)> closer(listing, ::closedir);
+    errno = 0;
+    while (const dirent* entry = ::readdir(listing)) {
+        if (!is_moved_copy(entry->d_name, name)) continue;
+        error = make_durable(fd, entry->d_name);
+        return !error;
+    }
+    if (errno != 0) error = base::last_error();
+    return false;
+}
 
 // Makes new/<name> with O_TMPFILE + linkat (maildir.hpp, steps 1-4). Sets
 // `unsupported`, having changed nothing in the mailbox, when this mailbox's
@@ -257,6 +305,8 @@ Failure link_into_new(Mailbox& box, const spool::QueuedMessage& message, std::st
     // disk with any later journal commit, including another delivery's.
     if (::fdatasync(file.get()) != 0) return Failure{base::last_error(), "new/ (O_TMPFILE)"};
     if (auto error = link_anonymous(file.get(), box.fresh.get(), name.c_str(), box.empty_path_links)) {
+        // linkat never replaces a name: the copy is there from an earlier attempt.
+        if (error == std::errc::file_exists) return Failure{{}, "new/" + name, true};
         // No /proc and no capability: the kernel cannot name the file for us.
         unsupported = error == std::errc::no_such_file_or_directory && !box.empty_path_links;
         return Failure{error, "new/" + name};
@@ -273,8 +323,12 @@ Failure link_into_new(Mailbox& box, const spool::QueuedMessage& message, std::st
 // The classic Maildir protocol: tmp/<name>, fsync, rename into new/.
 Failure rename_into_new(Mailbox& box, const spool::QueuedMessage& message, std::string_view recipient,
                         const std::string& name) {
-    const int fd = ::openat(box.tmp.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                            message_mode);
+    constexpr int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+    int fd = ::openat(box.tmp.get(), name.c_str(), flags, message_mode);
+    // The name is this copy's at every attempt: tmp/<name> is left over from
+    // one that crashed before its rename, never anybody else's file.
+    if (fd < 0 && errno == EEXIST && ::unlinkat(box.tmp.get(), name.c_str(), 0) == 0)
+        fd = ::openat(box.tmp.get(), name.c_str(), flags, message_mode);
     if (fd < 0) return {base::last_error(), "tmp/" + name};
     UniqueFd file(fd);
     std::error_code error = write_copy(file.get(), message, recipient);
@@ -284,6 +338,55 @@ Failure rename_into_new(Mailbox& box, const spool::QueuedMessage& message, std::
         error = base::last_error();
     if (error) ::unlinkat(box.tmp.get(), name.c_str(), 0);  // a half-written copy must not linger in tmp/
     return {error, "new/" + name};
+}
+
+// Whether the copy `name` exists already, made by an attempt before a crash
+// whose done mark was lost: in new/ (one fstatat), or in cur/ where a mail
+// client moved it. Found, it is made durable first.
+bool copy_exists(const Mailbox& box, const std::string& name, std::error_code& error) {
+    struct stat st {};
+    if (::fstatat(box.fresh.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        error = make_durable(box.fresh.get(), name.c_str());
+        return !error;
+    }
+    if (errno != ENOENT) {
+        error = base::last_error();
+        return false;
+    }
+    return found_in_cur(box.mailbox(), name, error);
+}
+
+// The log says so: the copy was made before a crash, not now.
+DeliveryOutcome already_delivered(const std::string& name) {
+    return {DeliveryStatus::delivered, {}, "already delivered to maildir as " + name};
+}
+
+// FNV-1a, 64 bits: a stable digest of the recipient for the copy name (the
+// same after an upgrade, unlike std::hash), not a defence against anyone.
+std::uint64_t fnv1a(std::string_view text) {
+    std::uint64_t hash = 0xcbf29ce484222325ULL;
+    for (const char c : text) {
+        hash ^= static_cast<unsigned char>(c);
+        hash *= 0x100000001b3ULL;
+    }
+    return hash;
+}
+
+// Letters and digits as they are, anything else as \ooo (the spec's escape
+// for the host part): the queue ID stays inside the name's middle part, with
+// no '/', ':' or '.'. Queue IDs from the spool are letters and digits.
+std::string name_safe(std::string_view text) {
+    std::string out;
+    for (const char c : text) {
+        if (std::isalnum(static_cast<unsigned char>(c))) {
+            out += c;
+            continue;
+        }
+        char escaped[5];
+        std::snprintf(escaped, sizeof escaped, "\\%03o", static_cast<unsigned char>(c));
+        out += escaped;
+    }
+    return out;
 }
 
 }  // namespace
@@ -308,12 +411,10 @@ MaildirCourier::MaildirCourier(std::filesystem::path root, MailboxPath mailbox_p
 
 MaildirCourier::~MaildirCourier() = default;
 
-std::string MaildirCourier::unique_name() {
-    const auto now = std::chrono::system_clock::now().time_since_epoch();
-    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(now);
-    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now - seconds);
-    return std::to_string(seconds.count()) + ".M" + std::to_string(micros.count()) + "P" + std::to_string(::getpid()) +
-           "Q" + std::to_string(++counter_) + "." + host_;
+std::string MaildirCourier::copy_name(const spool::QueuedMessage& message, std::string_view recipient) const {
+    char digest[17];
+    std::snprintf(digest, sizeof digest, "%016llx", static_cast<unsigned long long>(fnv1a(recipient)));
+    return std::to_string(message.envelope.received_at) + ".Q" + name_safe(message.id) + "R" + digest + "." + host_;
 }
 
 // The kept mailbox if its names still lead to it, else one opened afresh (and kept).
@@ -335,7 +436,16 @@ DeliveryOutcome MaildirCourier::deliver(const spool::QueuedMessage& message, std
     const auto box = mailbox_for(*relative, failure);
     if (!box) return failure;
 
-    const std::string name = unique_name();
+    const std::string name = copy_name(message, recipient);
+    // Only a message queued by an earlier run can have a copy already (a crash
+    // after the copy, before its done mark was durable); within one run the
+    // queue never asks twice for a copy it was told is delivered. So the
+    // lookup, a scan of cur/ included, costs nothing on the common path.
+    if (message.recovered) {
+        std::error_code error;
+        if (copy_exists(*box, name, error)) return already_delivered(name);
+        if (error) return classify(error, (path / "cur").string());
+    }
     std::optional<Failure> made;
     if (options_.anonymous_files && box->anonymous_files.load(std::memory_order_relaxed)) {
         bool unsupported = false;
@@ -347,6 +457,10 @@ DeliveryOutcome MaildirCourier::deliver(const spool::QueuedMessage& message, std
     }
     if (!made) made = rename_into_new(*box, message, recipient, name);
     if (made->error) return classify(made->error, (path / made->where).string());
+    if (made->exists) {
+        if (auto error = make_durable(box->fresh.get(), name.c_str())) return classify(error, (path / "new").string());
+        return already_delivered(name);
+    }
     // The new name is durable once an fsync of new/ that began after it has returned.
     if (auto error = box->fresh_sync.sync(box->fresh.get())) {
         ::unlinkat(box->fresh.get(), name.c_str(), 0);  // not acknowledged: the retry makes a new copy

@@ -4,8 +4,9 @@
 //   1. open(new/, O_TMPFILE): an inode with no name, so no reader can see it and no
 //      directory lock is taken while the filesystem allocates the inode;
 //   2. write, fdatasync: the data is on disk before any name points at it;
-//   3. linkat into new/<unique>: the copy appears whole, in one step (never
-//      replacing a name: linkat fails with EEXIST);
+//   3. linkat into new/<name>: the copy appears whole, in one step (never
+//      replacing a name: linkat fails with EEXIST, which means the copy is
+//      there from an earlier attempt: see "Exactly once" below);
 //   4. fsync the file again: its link count is inode metadata, which only the
 //      file's own fsync is guaranteed to write (on ext4 without a journal a
 //      crash would otherwise leave a name pointing at an inode fsck frees);
@@ -15,10 +16,25 @@
 //      has succeeded.
 // Where O_TMPFILE is refused (EOPNOTSUPP: the filesystem; EISDIR: a kernel
 // before 3.11; or linkat cannot give the file a name), the classic Maildir
-// protocol is used for that mailbox from then on: tmp/<unique> (O_CREAT|O_EXCL|
-// O_NOFOLLOW), fsync, rename into new/, then the same shared fsync of new/.
+// protocol is used for that mailbox from then on: tmp/<name> (O_CREAT|O_EXCL|
+// O_NOFOLLOW; a tmp/<name> left by a crash is ours and removed first), fsync,
+// rename into new/, then the same shared fsync of new/.
 // Either way, once deliver() says delivered the copy survives a power cut, and
 // a reader never sees a partial file in new/.
+//
+// Exactly once, even after kill -9: a copy's name is the same at every attempt,
+//   <received_at>.Q<queue ID>R<digest of the mailbox address>.<host>
+// (a valid Maildir unique name: time, a part unique per message and mailbox,
+// host; one path component with no '/' or ':'). The queue marks a copy done
+// lazily (spool.hpp), so a crash after the copy and before its done mark is
+// durable makes the queue ask again after the restart. For such a recovered
+// message (QueuedMessage::recovered) the courier first looks for its copy:
+// new/<name> (one fstatat), then cur/<name>:2,FLAGS where a mail client may
+// have moved it (one pass over cur/, only for recovered messages, so the
+// common path pays nothing). Found, the copy is fsynced and reported delivered
+// ("already delivered"), and no second copy is made. What cannot be found: a
+// copy the user deleted or moved to another folder within that window, or one
+// made under another host name (server.hostname changed across the crash).
 //
 // The copy is the spooled message verbatim, with CRLF line endings as received,
 // after two added header lines:
@@ -83,9 +99,10 @@ public:
     // Thread-safe: the delivery queue's workers call it concurrently.
     DeliveryOutcome deliver(const spool::QueuedMessage& message, std::string_view recipient) override;
 
-    // The Maildir unique name "<seconds>.M<usec>P<pid>Q<counter>.<host>" with
-    // '/' and ':' in the host name escaped as \057 and \072 (Maildir spec).
-    std::string unique_name();
+    // The name of `message`'s copy for `recipient`, the same at every attempt
+    // and after a restart: "<received_at>.Q<queue ID>R<16 hex digits>.<host>",
+    // with '/' and ':' in the host name escaped as \057 and \072 (Maildir spec).
+    std::string copy_name(const spool::QueuedMessage& message, std::string_view recipient) const;
 
     struct Mailbox;
     class MailboxCache;
@@ -97,7 +114,6 @@ private:
     MailboxPath mailbox_path_;
     std::string host_;
     MaildirOptions options_;
-    std::atomic<std::uint64_t> counter_{0};
     std::unique_ptr<MailboxCache> cache_;
 };
 

@@ -68,5 +68,27 @@ TEST(LocalAddressProblem, ULabelAndALabelMatch) {
     EXPECT_FALSE(local_address_problem("alice@xn--bcher-kva.example", {"b\xC3\xBC" "cher.example"}));
 }
 
+// Issue 8: a name the Maildir courier cannot use is refused when it is
+// created, by the courier's own rule (config::mailbox_name_problem), with the
+// problem and a name to use instead.
+TEST(LocalAddressProblem, RefusesLocalPartsThatCannotNameAMailbox) {
+    const std::vector<std::string> local = {"example.com"};
+    struct Case { std::string in, problem, suggestion; };
+    const Case cases[] = {
+        {"sales/eu@example.com", "contains '/'", "sales-eu@example.com"},
+        {".hidden@example.com", "starts with '.'", "hidden@example.com"},
+        {"..@example.com", "starts with '.'", "mailbox@example.com"},
+    };
+    for (const auto& c : cases) {
+        const auto problem = local_address_problem(c.in, local);
+        ASSERT_TRUE(problem) << c.in << ": got ok, want refused";
+        EXPECT_NE(problem->find(c.problem), std::string::npos) << c.in << ": got " << *problem;
+        EXPECT_NE(problem->find("mailbox"), std::string::npos) << c.in << ": got " << *problem;
+        EXPECT_NE(problem->find(c.suggestion), std::string::npos) << c.in << ": got " << *problem;
+    }
+    EXPECT_FALSE(local_address_problem("sales-eu@example.com", local));
+    EXPECT_FALSE(local_address_problem("a.b+tag@example.com", local));
+}
+
 }  // namespace
 }  // namespace cartero::accounts

@@ -50,5 +50,24 @@ TEST(MaildirFor, RefusesPartsThatWouldEscapeTheMailbox) {
     }
 }
 
+// The predicate maildir_for throws on is the one account creation asks
+// (accounts::local_address_problem): each refusal says why.
+TEST(MailboxNameProblem, NamesTheProblem) {
+    using namespace std::string_literals;
+    const struct {
+        std::string part;
+        std::optional<std::string> want;
+    } cases[] = {
+        {"ana", std::nullopt},           {"a.b+tag", std::nullopt},       {"example.org", std::nullopt},
+        {"", "is empty"},                {".", "starts with '.'"},        {"..", "starts with '.'"},
+        {".hidden", "starts with '.'"},  {"sales/eu", "contains '/'"},    {"ana\0x"s, "contains a NUL octet"},
+    };
+    for (const auto& c : cases) {
+        const auto got = mailbox_name_problem(c.part);
+        EXPECT_EQ(got, c.want) << "\"" << c.part << "\": got " << got.value_or("ok") << ", want "
+                               << c.want.value_or("ok");
+    }
+}
+
 }  // namespace
 }  // namespace cartero::config

@@ -43,6 +43,13 @@ struct MaildirFixture : ::testing::Test {
         std::ifstream in(file, std::ios::binary);
         return {std::istreambuf_iterator<char>(in), {}};
     }
+    // The fixture's message under another queue ID: a copy name is per message
+    // and mailbox, so each distinct copy a test wants needs its own message.
+    spool::QueuedMessage numbered(int number) const {
+        auto copy = message;
+        copy.id = "ID" + std::to_string(number);
+        return copy;
+    }
     std::unique_ptr<MaildirCourier> make_courier(MaildirOptions options) {
         return std::make_unique<MaildirCourier>(
             root, [this](std::string_view local, std::string_view domain) { return root / domain / local; },
@@ -111,11 +118,11 @@ TEST_F(MaildirFixture, AnonymousFilesLeaveTmpAloneAndTheFallbackUsesIt) {
     for (const auto& [label, options] : strategies) {
         SCOPED_TRACE(label);
         auto courier = make_courier(options);
-        ASSERT_EQ(courier->deliver(message, "alice@example.org").status, DeliveryStatus::delivered);
+        ASSERT_EQ(courier->deliver(numbered(1), "alice@example.org").status, DeliveryStatus::delivered);
         const auto tmp = root / "example.org" / "alice" / "tmp";
         const auto before = modified(tmp);
         std::this_thread::sleep_for(std::chrono::milliseconds(30));  // past the filesystem's timestamp granularity
-        ASSERT_EQ(courier->deliver(message, "alice@example.org").status, DeliveryStatus::delivered);
+        ASSERT_EQ(courier->deliver(numbered(2), "alice@example.org").status, DeliveryStatus::delivered);
         EXPECT_EQ(modified(tmp) == before, options.anonymous_files) << "tmp/ mtime changed: " << !(modified(tmp) == before);
         EXPECT_TRUE(files_in(tmp).empty());
     }
@@ -160,16 +167,16 @@ TEST_F(MaildirFixture, KeptMailboxesAreCheckedAgainstTheirNames) {
             fs::remove_all(elsewhere);
             fs::create_directories(root);
             auto courier = make_courier(options);
-            ASSERT_EQ(courier->deliver(message, "alice@example.org").status, DeliveryStatus::delivered);
+            ASSERT_EQ(courier->deliver(numbered(1), "alice@example.org").status, DeliveryStatus::delivered);
             fs::create_directories(elsewhere);
             fs::rename(link, elsewhere / "moved");
             fs::create_directory_symlink(elsewhere, link);
             const auto moved = regular_files_below(elsewhere);
-            EXPECT_EQ(courier->deliver(message, "alice@example.org").status, DeliveryStatus::temporary);
+            EXPECT_EQ(courier->deliver(numbered(2), "alice@example.org").status, DeliveryStatus::temporary);
             EXPECT_EQ(regular_files_below(elsewhere), moved) << "written through the symlink or into the moved directory";
             // Moved away and nothing in its place: the next copy goes to a new mailbox at the name.
             fs::remove(link);
-            ASSERT_EQ(courier->deliver(message, "alice@example.org").status, DeliveryStatus::delivered);
+            ASSERT_EQ(courier->deliver(numbered(2), "alice@example.org").status, DeliveryStatus::delivered);
             EXPECT_EQ(regular_files_below(elsewhere), moved) << "delivered into the moved directory";
             EXPECT_EQ(files_in(mailbox / "new").size(), link == mailbox / "tmp" ? 2u : 1u);
         }
@@ -192,7 +199,7 @@ TEST_F(MaildirFixture, ConcurrentDeliveriesToOneMailboxAllLand) {
                 want.push_back("Return-Path: <s@example.net>\r\nDelivered-To: alice@example.org\r\n" + body(t, i));
             workers.emplace_back([&, t] {
                 for (int i = 0; i < per_thread; ++i) {
-                    auto copy = message;
+                    auto copy = numbered(t * per_thread + i);
                     copy.data = std::make_shared<const std::string>(body(t, i));
                     if (courier->deliver(copy, "alice@example.org").status != DeliveryStatus::delivered) ++failures;
                 }
@@ -218,7 +225,7 @@ TEST_F(MaildirFixture, OpenMailboxesAreBounded) {
     const auto before = open_descriptors();
     for (int round = 0; round < 2; ++round)
         for (std::size_t i = 0; i < mailboxes; ++i) {
-            const auto outcome = courier->deliver(message, "user" + std::to_string(i) + "@example.org");
+            const auto outcome = courier->deliver(numbered(round), "user" + std::to_string(i) + "@example.org");
             ASSERT_EQ(outcome.status, DeliveryStatus::delivered) << outcome.detail;
         }
     EXPECT_LE(open_descriptors(), before + kept * per_mailbox);
@@ -236,14 +243,88 @@ TEST_F(MaildirFixture, UnwritableMailboxIsTemporary) {
     fs::permissions(root / "example.org", fs::perms::owner_all);
 }
 
-TEST(Maildir, UniqueNamesEscapeTheHostName) {
+// Copy names: the same for one message and mailbox at every attempt (what
+// lets a retry find the copy), different for another message or mailbox, and
+// valid Maildir unique names: "time.unique.host", one path component, no ':'.
+TEST(Maildir, CopyNamesAreDeterministicValidMaildirNames) {
     EXPECT_EQ(maildir_host("a/b:c.example"), "a\\057b\\072c.example");
     MaildirCourier courier("/nonexistent", {}, "h/x");
-    const std::string first = courier.unique_name(), second = courier.unique_name();
-    EXPECT_NE(first, second);
-    EXPECT_TRUE(first.ends_with(".h\\057x")) << first;
-    EXPECT_NE(first.find(".M"), std::string::npos) << first;
-    EXPECT_NE(first.find("P" + std::to_string(::getpid()) + "Q"), std::string::npos) << first;
+    spool::QueuedMessage message{"0DS5Q3Z7W0J2ABCD", {"s@example.net", {"alice@example.org"}, "", false, false, 1700000000},
+                                 {false}, std::make_shared<const std::string>("x")};
+    const std::string name = courier.copy_name(message, "alice@example.org");
+    EXPECT_EQ(name, courier.copy_name(message, "alice@example.org"));
+    EXPECT_TRUE(name.starts_with("1700000000.Q0DS5Q3Z7W0J2ABCDR")) << name;
+    EXPECT_TRUE(name.ends_with(".h\\057x")) << name;
+    EXPECT_EQ(name.find('/'), std::string::npos) << name;
+    EXPECT_EQ(name.find(':'), std::string::npos) << name;
+    EXPECT_EQ(std::count(name.begin(), name.end(), '.'), 2) << name;
+    EXPECT_NE(name, courier.copy_name(message, "bob@example.org"));
+    auto other = message;
+    other.id = "0DS5Q3Z7W0J2ABCE";
+    EXPECT_NE(name, courier.copy_name(other, "alice@example.org"));
+    other.id = "a/b:c.d";  // not a spool queue ID: escaped, still one component
+    const std::string escaped = courier.copy_name(other, "alice@example.org");
+    EXPECT_EQ(escaped.find('/'), std::string::npos) << escaped;
+    EXPECT_EQ(escaped.find(':'), std::string::npos) << escaped;
+    EXPECT_EQ(std::count(escaped.begin(), escaped.end(), '.'), 2) << escaped;
+}
+
+// Issue 8, section 5: a copy made before a crash whose done mark was lost is
+// found after the restart, in new/ or in cur/ where a mail client moved it,
+// and not made again; with both ways of making copies.
+TEST_F(MaildirFixture, RecoveredMessageFindsItsCopyInNewOrCurAndMakesNoOther) {
+    for (const auto& [label, options] : strategies) {
+        SCOPED_TRACE(label);
+        fs::remove_all(root / "example.org");
+        const auto mailbox = root / "example.org" / "alice";
+        ASSERT_EQ(make_courier(options)->deliver(message, "alice@example.org").status, DeliveryStatus::delivered);
+        auto recovered = message;
+        recovered.recovered = true;
+        // The restart: a new courier, the same message again.
+        auto outcome = make_courier(options)->deliver(recovered, "alice@example.org");
+        EXPECT_EQ(outcome.status, DeliveryStatus::delivered) << outcome.detail;
+        EXPECT_NE(outcome.detail.find("already delivered"), std::string::npos) << outcome.detail;
+        ASSERT_EQ(files_in(mailbox / "new").size(), 1u) << "a second copy in new/";
+        // A mail client read it: new/<name> -> cur/<name>:2,S
+        const auto copy = files_in(mailbox / "new").at(0);
+        fs::rename(copy, mailbox / "cur" / (copy.filename().string() + ":2,S"));
+        outcome = make_courier(options)->deliver(recovered, "alice@example.org");
+        EXPECT_EQ(outcome.status, DeliveryStatus::delivered) << outcome.detail;
+        EXPECT_NE(outcome.detail.find("already delivered"), std::string::npos) << outcome.detail;
+        EXPECT_TRUE(files_in(mailbox / "new").empty()) << "a second copy in new/ after the client moved the first";
+        EXPECT_EQ(files_in(mailbox / "cur").size(), 1u);
+        EXPECT_TRUE(files_in(mailbox / "tmp").empty());
+        // Another mailbox of the same message is not mistaken for it.
+        EXPECT_EQ(make_courier(options)->deliver(recovered, "bob@example.org").status, DeliveryStatus::delivered);
+        EXPECT_EQ(files_in(root / "example.org" / "bob" / "new").size(), 1u);
+    }
+}
+
+// The O_TMPFILE path needs no lookup: linkat refuses the existing name, which
+// says the copy is there (e.g. an attempt whose outcome was lost in this run).
+TEST_F(MaildirFixture, ExistingNameInNewIsAlreadyDelivered) {
+    if (!supports_tmpfile(root)) GTEST_SKIP() << root << " does not support O_TMPFILE";
+    auto courier = make_courier({.open_mailboxes = 32, .anonymous_files = true});
+    ASSERT_EQ(courier->deliver(message, "alice@example.org").status, DeliveryStatus::delivered);
+    const auto outcome = courier->deliver(message, "alice@example.org");
+    EXPECT_EQ(outcome.status, DeliveryStatus::delivered) << outcome.detail;
+    EXPECT_NE(outcome.detail.find("already delivered"), std::string::npos) << outcome.detail;
+    EXPECT_EQ(files_in(root / "example.org" / "alice" / "new").size(), 1u);
+}
+
+// The classic protocol: a tmp/<name> left by a crash before its rename is this
+// copy's own and does not block the retry.
+TEST_F(MaildirFixture, LeftoverTmpFileOfACrashedAttemptIsReplaced) {
+    auto courier = make_courier({.open_mailboxes = 32, .anonymous_files = false});
+    const auto mailbox = root / "example.org" / "alice";
+    fs::create_directories(mailbox / "tmp");
+    std::ofstream(mailbox / "tmp" / courier->copy_name(message, "alice@example.org")) << "half a message";
+    const auto outcome = courier->deliver(message, "alice@example.org");
+    ASSERT_EQ(outcome.status, DeliveryStatus::delivered) << outcome.detail;
+    const auto files = files_in(mailbox / "new");
+    ASSERT_EQ(files.size(), 1u);
+    EXPECT_EQ(contents(files[0]), "Return-Path: <s@example.net>\r\nDelivered-To: alice@example.org\r\n" + *message.data);
+    EXPECT_TRUE(files_in(mailbox / "tmp").empty());
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <fstream>
+#include <stdexcept>
 #include <thread>
 
 #include "delivery/discard.hpp"
@@ -71,6 +72,8 @@ public:
 
     std::vector<delivery::DeliveryOutcome> deliver(const spool::QueuedMessage&, std::string_view domain,
                                                    const std::vector<delivery::RemoteRecipient>& recipients) override {
+        for (const auto& r : recipients)
+            if (r.address.starts_with("throw")) throw std::runtime_error("remote courier bug (simulated)");
         {
             std::lock_guard lock(mutex_);
             std::vector<std::string> addresses;
@@ -450,13 +453,121 @@ TEST_F(QueueFixture, StopLeavesUndeliveredMailInTheSpool) {
     EXPECT_EQ(spool->recover().size(), 1u);
 }
 
-// ---- operator requests (cartero queue) and retry state across restarts
-
 std::optional<MessageView> settled_view(const DeliveryQueue& queue, const std::string& id) {
     auto view = queue.show(id);
     if (view && view->delivering) return std::nullopt;
     return view;
 }
+
+// ---- issue 8 section 1: no exception leaves a courier or a worker
+
+// Throws what a courier may throw: std::runtime_error for "boom…" recipients,
+// anything else goes to the real courier behind it.
+class ThrowingCourier final : public delivery::Courier {
+public:
+    explicit ThrowingCourier(delivery::Courier& real) : real_(real) {}
+    delivery::DeliveryOutcome deliver(const spool::QueuedMessage& message, std::string_view recipient) override {
+        if (recipient.starts_with("boom")) throw std::runtime_error("courier bug (simulated)");
+        return real_.deliver(message, recipient);
+    }
+
+private:
+    delivery::Courier& real_;
+};
+
+// The crash of issue 8: an account "sales/eu" (made bypassing `cartero user
+// add`) reaches the real Maildir courier with the real delivery.maildir
+// expansion, which throws config::InvalidMailbox. The queue bounces that
+// recipient (permanent, 5.1.3), defers one whose courier threw something
+// unknown, delivers the rest of the message and the next message, and keeps
+// running (before the fix: std::terminate).
+TEST_F(QueueFixture, LocalCourierExceptionsBecomePerRecipientResults) {
+    config::Config config;
+    config.data_dir = root;
+    config.delivery.maildir = "{data_dir}/{domain}/{localpart}";
+    delivery::MaildirCourier real(root, [&config](std::string_view local, std::string_view domain) {
+        return config::maildir_for(config, local, domain);
+    }, "mx.example.org");
+    ThrowingCourier courier(real);
+    directory = std::make_shared<const accounts::Directory>(
+        std::vector<std::string>{"example.org"},
+        std::vector<std::string>{"alice@example.org", "sales/eu@example.org", "boom@example.org"},
+        std::vector<std::pair<std::string, std::string>>{}, std::vector<config::Route>{});
+    NoticeLog log;
+    options.retry = RetryPolicy{1h, 2h, 24h};
+    DeliveryQueue queue(*spool, router(), couriers(courier), options, log.notifier());
+    const auto message = committed({"sales/eu@example.org", "boom@example.org", "alice@example.org"});
+    queue.enqueue(message);
+    ASSERT_TRUE(eventually([&] { return settled_view(queue, message.id) && queue.counts().deferred == 1; }));
+    EXPECT_EQ(mailbox("alice").size(), 1u);
+    EXPECT_EQ(log.actions(), (std::vector<std::pair<std::string, Action>>{{"alice@example.org", Action::delivered},
+                                                                          {"sales/eu@example.org", Action::failed}}));
+    {
+        std::lock_guard lock(log.mutex);
+        const auto& failed = std::find_if(log.notices.begin(), log.notices.end(),
+                                          [](const auto& n) { return n.second.action == Action::failed; })->second;
+        EXPECT_EQ(failed.outcome.status, delivery::DeliveryStatus::permanent);
+        EXPECT_EQ(failed.outcome.reply.enhanced, "5.1.3");
+        EXPECT_NE(failed.outcome.detail.find("contains '/'"), std::string::npos) << failed.outcome.detail;
+    }
+    const auto view = queue.show(message.id);
+    ASSERT_TRUE(view);
+    ASSERT_EQ(view->recipients.size(), 3u);
+    EXPECT_EQ(view->recipients[1].status, RecipientStatus::pending) << "an unknown exception is temporary";
+    EXPECT_NE(view->recipients[1].last_error.find("courier bug (simulated)"), std::string::npos)
+        << view->recipients[1].last_error;
+    queue.enqueue(committed({"alice@example.org"}));
+    EXPECT_TRUE(eventually([&] { return mailbox("alice").size() == 2; })) << "the queue stopped delivering";
+}
+
+// The same for the remote courier: every recipient of the throwing call is
+// deferred (temporary 4.3.0), the other domain's call is delivered.
+TEST_F(QueueFixture, RemoteCourierExceptionDefersItsRecipients) {
+    options.retry = RetryPolicy{1h, 2h, 24h};
+    DeliveryQueue queue(*spool, router(), couriers(maildir), options);
+    const auto message = committed({"throw@a.example", "ok@a.example", "ok@b.example"});
+    queue.enqueue(message);
+    ASSERT_TRUE(eventually([&] { return settled_view(queue, message.id) && queue.counts().deferred == 1; }));
+    const auto view = queue.show(message.id);
+    ASSERT_TRUE(view);
+    ASSERT_EQ(view->recipients.size(), 3u);
+    EXPECT_EQ(view->recipients[0].status, RecipientStatus::pending);
+    EXPECT_EQ(view->recipients[1].status, RecipientStatus::pending) << "same call as the throwing recipient";
+    EXPECT_EQ(view->recipients[2].status, RecipientStatus::delivered);
+    EXPECT_NE(view->recipients[0].last_error.find("remote courier bug (simulated)"), std::string::npos)
+        << view->recipients[0].last_error;
+    queue.enqueue(committed({"ok@c.example"}));
+    EXPECT_TRUE(eventually([&] { return queue.counts().queued == 1; })) << "the queue stopped delivering";
+}
+
+// The router and the notifier run on the workers too.
+TEST_F(QueueFixture, RouterAndNotifierExceptionsAreContained) {
+    const Router base = router();
+    const Router throwing = [base](std::string_view recipient) {
+        if (recipient.starts_with("crash")) throw std::runtime_error("router bug (simulated)");
+        return base(recipient);
+    };
+    std::atomic<int> notified{0};
+    const Notifier notifier = [&](const spool::QueuedMessage&, const std::vector<RecipientNotice>&) {
+        ++notified;
+        throw std::runtime_error("notifier bug (simulated)");
+    };
+    options.retry = RetryPolicy{1h, 2h, 24h};
+    DeliveryQueue queue(*spool, throwing, couriers(maildir), options, notifier);
+    const auto message = committed({"crash@example.org", "nobody@example.org"});
+    queue.enqueue(message);
+    ASSERT_TRUE(eventually([&] { return settled_view(queue, message.id) && queue.counts().deferred == 1; }));
+    const auto view = queue.show(message.id);
+    ASSERT_TRUE(view);
+    EXPECT_EQ(view->recipients[0].status, RecipientStatus::pending);
+    EXPECT_NE(view->recipients[0].last_error.find("router bug (simulated)"), std::string::npos);
+    EXPECT_EQ(view->recipients[1].status, RecipientStatus::bounced);
+    EXPECT_GE(notified.load(), 1);
+    queue.enqueue(committed({"alice@example.org"}));
+    EXPECT_TRUE(eventually([&] { return mailbox("alice").size() == 1; })) << "the queue stopped delivering";
+}
+
+// ---- operator requests (cartero queue) and retry state across restarts
 
 TEST_F(QueueFixture, ListShowsPerRecipientStatusAttemptsAndLastError) {
     options.retry = RetryPolicy{1h, 2h, 24h};
