@@ -8,6 +8,8 @@
 
 #include "accounts/address.hpp"
 #include "dns/unbound_resolver.hpp"
+#include "smtp/ascii.hpp"
+#include "smtp/from_header.hpp"
 
 namespace cartero::cli {
 namespace {
@@ -36,14 +38,25 @@ std::shared_ptr<const dkim::Signer> load_signer(const config::Config& config) {
     return std::make_shared<const dkim::Signer>(std::move(loaded.signer));
 }
 
-// Signs as the envelope sender's domain (the domain that answers for the
-// message, and the one SPF checks); a bounce (null sender) as this host.
-delivery::SignHook sign_hook(std::shared_ptr<const dkim::Signer> signer, std::string hostname) {
-    return [signer = std::move(signer), hostname = std::move(hostname)](const spool::QueuedMessage& message) {
-        const std::string domain = message.envelope.sender.empty()
-                                       ? hostname
-                                       : std::string(accounts::domain_of(message.envelope.sender));
-        if (!signer->has_key(domain)) return std::string{};
+// The domain a message may be signed as (docs/dkim.md): only mail that our
+// users or cartero itself sent (smtp/origin.hpp; never mail from the internet,
+// even when it claims one of our domains), and only as the domain of its From:
+// header, the one DMARC aligns with (RFC 7489 3.1.1); "" = do not sign. A From:
+// naming addresses in several domains has no single aligned domain: not signed.
+std::string signing_domain(const spool::QueuedMessage& message) {
+    if (!smtp::is_ours(message.envelope.origin)) return {};
+    const smtp::FromField from = smtp::from_field(smtp::header_block(*message.data));
+    if (from.status != smtp::FromField::Status::found) return {};
+    const std::string domain = smtp::lower_ascii(accounts::domain_of(from.addresses.front()));
+    for (const auto& address : from.addresses)
+        if (smtp::lower_ascii(accounts::domain_of(address)) != domain) return {};
+    return domain;
+}
+
+delivery::SignHook sign_hook(std::shared_ptr<const dkim::Signer> signer) {
+    return [signer = std::move(signer)](const spool::QueuedMessage& message) {
+        const std::string domain = signing_domain(message);
+        if (domain.empty() || !signer->has_key(domain)) return std::string{};
         const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                              std::chrono::system_clock::now().time_since_epoch()).count();
         dkim::SignResult result = signer->sign(*message.data, domain, now);
@@ -58,6 +71,6 @@ delivery::SignHook sign_hook(std::shared_ptr<const dkim::Signer> signer, std::st
 
 Outbound::Outbound(const config::Config& config)
     : resolver_(make_resolver(config)), signer_(load_signer(config)),
-      courier_(std::make_unique<delivery::SmtpCourier>(config, *resolver_, sign_hook(signer_, config.hostname))) {}
+      courier_(std::make_unique<delivery::SmtpCourier>(config, *resolver_, sign_hook(signer_))) {}
 
 }  // namespace cartero::cli

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -20,6 +21,7 @@
 #include "delivery/discard.hpp"
 #include "delivery/local/local_courier.hpp"
 #include "delivery/local/maildir.hpp"
+#include "delivery/remote/srs_forwarding.hpp"
 #include "net/control_socket.hpp"
 #include "net/local_submission.hpp"
 #include "net/server.hpp"
@@ -122,12 +124,25 @@ void print_banner(const config::Config& config, const std::vector<net::BoundList
     std::fflush(stdout);
 }
 
+using Forwarding = std::shared_ptr<const delivery::SrsForwarding>;
+
+// SRS for forwarding by alias (docs/delivery.md); addresses are made in the
+// first local domain, which takes mail from anyone, so bounces reach us.
+Forwarding load_forwarding(const config::Config& config) {
+    const std::string domain = config.local_domains.empty() ? config.hostname : config.local_domains.front();
+    return std::make_shared<const delivery::SrsForwarding>(
+        delivery::SrsForwarding::load_or_create(config.data_dir, domain, config.delivery.srs_max_age));
+}
+
 std::shared_ptr<const net::Runtime> make_runtime(const config::Config& loaded,
-                                                 std::function<DirectoryPtr()> directory) {
+                                                 std::function<DirectoryPtr()> directory, Forwarding forwarding) {
     auto runtime = std::make_shared<net::Runtime>();
     auto config = std::make_shared<const config::Config>(loaded);
     runtime->config = config;
-    runtime->policy = std::make_shared<const policy::SessionRules>(std::move(directory));
+    policy::SessionRules::Settings settings;
+    settings.check_from_header = config->policy.check_from_header;
+    settings.srs = [forwarding](std::string_view local_part) { return forwarding->check(local_part, std::time(nullptr)); };
+    runtime->policy = std::make_shared<const policy::SessionRules>(std::move(directory), std::move(settings));
     if (!config->tls.cert.empty()) runtime->tls = net::make_server_context(config->tls.cert, config->tls.key);
     runtime->trusted = config::NetworkSet::parse(config->trusted_networks);
     return runtime;
@@ -156,8 +171,16 @@ int serve(const GlobalOptions& options) {
     delivery::DiscardCourier discard;
     Outbound outbound(config);
     Bouncer bouncer(config, *spool);
-    scheduler::DeliveryQueue queue(*spool, directory_now, {local, discard, outbound.courier()}, config,
-                                   bouncer.notifier());
+    const Forwarding forwarding = load_forwarding(config);
+    scheduler::DeliveryQueueOptions queue_options = scheduler::DeliveryQueueOptions::from(config);
+    queue_options.forward_sender = [forwarding](const spool::Envelope& envelope) {
+        return forwarding->forward_sender(envelope, std::time(nullptr));
+    };
+    scheduler::DeliveryQueue queue(*spool,
+                                   scheduler::directory_router(directory_now, [forwarding](std::string_view address) {
+                                       return forwarding->unwrap(address);
+                                   }),
+                                   {local, discard, outbound.courier()}, queue_options, bouncer.notifier());
     bouncer.attach(queue);
     auto recovered = spool->recover();
     if (!recovered.empty()) spdlog::info("recovered {} queued messages from the spool", recovered.size());
@@ -167,12 +190,12 @@ int serve(const GlobalOptions& options) {
 
     auth::Authenticator authenticator(*store, auth::AppPasswordKey::load_or_create(config.data_dir), config.limits);
     net::Services services{*spool, queue, authenticator, {}, {}};
-    net::Server server(make_runtime(config, directory_now), services, [&] {
+    net::Server server(make_runtime(config, directory_now, forwarding), services, [&] {
         const config::Config reloaded = load_config(options);
         directory.use_domains(reloaded.local_domains, reloaded.routes);
         outbound.reload(reloaded);
         local.update(reloaded);
-        return make_runtime(reloaded, directory_now);
+        return make_runtime(reloaded, directory_now, forwarding);
     });
     auto bound = server.bind();
     // `cartero sendmail` submits here (net/local_submission.hpp, docs/sendmail.md).

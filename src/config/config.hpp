@@ -120,6 +120,7 @@ struct Delivery {
     std::chrono::seconds connection_reuse_time{5};      // delivery.connection_reuse_time: idle connection kept
     std::chrono::seconds delay_warning{4 * 3600};       // delivery.delay_warning; 0 = never
     std::size_t bounce_size_limit = 50000;              // delivery.bounce_size_limit: original message in a DSN
+    std::chrono::seconds srs_max_age{21 * 24 * 3600};   // delivery.srs_max_age: SRS addresses verify this long
 };
 
 // Resolver used for MX, A/AAAA, TXT and TLSA lookups (docs/dns.md).
@@ -131,8 +132,13 @@ struct Dns {
 
 // [dkim]: signing of outgoing mail (src/dkim/, docs/dkim.md).
 struct Dkim {
-    bool enabled = true;                      // dkim.enabled: sign when the sender's domain has a key
+    bool enabled = true;                      // dkim.enabled: sign our users' mail when its From domain has a key
     std::string key_dir = "{data_dir}/dkim";  // dkim.key_dir: <key_dir>/<domain>/<selector>.key
+};
+
+// [policy]: checks on what authenticated users send (src/policy/, docs/accounts.md).
+struct Policy {
+    bool check_from_header = true;  // policy.check_from_header: From: addresses owned by the AUTH user
 };
 
 // What a [[route]] does with the mail of its domain. The first transport;
@@ -167,6 +173,7 @@ struct Config {
     Delivery delivery;
     Dns dns;
     Dkim dkim;
+    Policy policy;
     bool received_header_includes_auth_user = false;  // smtp.received_auth_user
     std::size_t io_threads = 0;                        // server.io_threads; 0 = one per core
     std::string log_level = "info";                    // log.level: trace|debug|info|warn|error

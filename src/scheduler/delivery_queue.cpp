@@ -201,7 +201,7 @@ DeliveryQueue::Results DeliveryQueue::deliver_pending(Entry& entry) {
     const auto& message = entry.message;
     Results results;
     std::map<CopyKey, Copy> copies;
-    std::map<std::string, std::vector<delivery::RemoteRecipient>> domains;
+    std::map<RemoteKey, std::vector<delivery::RemoteRecipient>> domains;
     std::map<std::string, std::size_t> first_for;                // remote address -> the recipient it is sent for
     std::vector<std::pair<std::size_t, std::string>> also_for;  // other recipients served by that copy
     for (std::size_t i = 0; i < message.done.size(); ++i) {
@@ -217,7 +217,7 @@ DeliveryQueue::Results DeliveryQueue::deliver_pending(Entry& entry) {
                 also_for.emplace_back(i, address);
                 continue;
             }
-            domains[std::string(accounts::domain_of(address))].push_back({i, address});
+            domains[{std::string(accounts::domain_of(address)), sender_for(message.envelope, route)}].push_back({i, address});
         }
     }
     deliver_local(entry, copies, results);
@@ -239,10 +239,14 @@ void DeliveryQueue::deliver_local(Entry& entry, const std::map<CopyKey, Copy>& c
     }
 }
 
-void DeliveryQueue::deliver_remote(Entry& entry,
-                                   const std::map<std::string, std::vector<delivery::RemoteRecipient>>& domains,
+std::string DeliveryQueue::sender_for(const spool::Envelope& envelope, const Route& route) const {
+    return route.forwarded && options_.forward_sender ? options_.forward_sender(envelope) : envelope.sender;
+}
+
+void DeliveryQueue::deliver_remote(Entry& entry, const std::map<RemoteKey, std::vector<delivery::RemoteRecipient>>& domains,
                                    Results& results) {
-    for (const auto& [domain, recipients] : domains) {
+    for (const auto& [key, recipients] : domains) {
+        const auto& [domain, sender] = key;
         // Slots count per destination: the domain's MX hosts, or the relay it goes through.
         const std::string destination = couriers_.remote.destination_of(domain);
         if (!take_remote_slot(destination)) {
@@ -251,7 +255,15 @@ void DeliveryQueue::deliver_remote(Entry& entry,
                 keep_worst(results[recipient.index], {Verdict::waiting, "none", {}});
             continue;
         }
-        auto outcomes = couriers_.remote.deliver(entry.message, domain, recipients);
+        // The courier sends the envelope's sender: a forwarded copy gets a
+        // copy of the message (the data is shared) with the forwarding sender.
+        spool::QueuedMessage forwarded;
+        if (sender != entry.message.envelope.sender) {
+            forwarded = entry.message;
+            forwarded.envelope.sender = sender;
+        }
+        const auto& as_sent = sender == entry.message.envelope.sender ? entry.message : forwarded;
+        auto outcomes = couriers_.remote.deliver(as_sent, domain, recipients);
         release_remote_slot(destination);
         // A recipient without an outcome is not delivered: keep it queued.
         outcomes.resize(recipients.size(), {DeliveryStatus::temporary, {}, "no result from the remote courier"});
