@@ -114,6 +114,7 @@ class SrsBounceTest(unittest.TestCase):
             forwarded = rx.wait_for_delivery(BOB, 1)[0]
             srs = re.fullmatch(SRS_RE % (r"remote\.test", "carol"), forwarded.trace["return-path"]).group(1)
             with fx.raw("mx") as c:
+                self.assertEqual(c.reply().code, 220)
                 c.ehlo()
                 self.assertEqual(c.cmd("MAIL FROM:<>").code, 250)
                 for forged in ("SRS0=AAAA=AA=remote.test=carol@example.test", srs.replace("=carol@", "=mallory@"),
