@@ -8,7 +8,8 @@
 // Invariants: every view stays inside its segment and moves forward; a scan's
 // records are valid and in order; a clean built segment scans back to exactly the
 // records written; a decoded message has one done bit per recipient and
-// re-encodes to a record that decodes to the same message.
+// re-encodes to a record that decodes to the same message (origin and DSN
+// envelope fields included).
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstddef>
@@ -33,7 +34,8 @@ bool same(const QueuedMessage& a, const QueuedMessage& b) {
     return a.id == b.id && a.envelope.sender == b.envelope.sender && a.envelope.auth_user == b.envelope.auth_user &&
            a.envelope.smtputf8 == b.envelope.smtputf8 && a.envelope.eight_bit == b.envelope.eight_bit &&
            a.envelope.received_at == b.envelope.received_at && a.envelope.recipients == b.envelope.recipients &&
-           a.done == b.done && *a.data == *b.data;
+           a.envelope.origin == b.envelope.origin && a.envelope.ret == b.envelope.ret &&
+           a.envelope.envid == b.envelope.envid && a.done == b.done && *a.data == *b.data;
 }
 
 void check_payload(std::string_view payload) {

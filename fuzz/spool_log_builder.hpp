@@ -104,6 +104,7 @@ private:
         envelope.smtputf8 = in_.ConsumeBool();
         envelope.eight_bit = in_.ConsumeBool();
         envelope.received_at = in_.ConsumeIntegral<std::int64_t>();
+        envelope.origin = static_cast<spool::Origin>(in_.ConsumeIntegralInRange<std::uint8_t>(0, smtp::max_origin));
         const auto count = in_.ConsumeIntegralInRange<std::size_t>(0, 10);
         std::vector<bool> done;
         for (std::size_t i = 0; i < count; ++i) {

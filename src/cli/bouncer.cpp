@@ -130,6 +130,7 @@ void Bouncer::send(const spool::QueuedMessage& message, const std::vector<schedu
     envelope.eight_bit = composed->eight_bit;
     envelope.smtputf8 = composed->smtputf8;
     envelope.received_at = now;
+    envelope.origin = spool::Origin::cartero;  // ours: signed as this host (docs/dkim.md)
     auto data = std::make_shared<const std::string>(std::move(composed->bytes));
     spdlog::info("{}: sender {} notification: {}", message.id, notification_name(kind), id);
     spool_.commit(id, envelope, data, [this, id, envelope, data](std::error_code error) {

@@ -10,6 +10,8 @@
 #include "accounts/address.hpp"
 #include "config/changes.hpp"
 #include "dns/unbound_resolver.hpp"
+#include "smtp/ascii.hpp"
+#include "smtp/from_header.hpp"
 
 namespace cartero::cli {
 namespace {
@@ -48,17 +50,28 @@ bool dns_changed(const config::Config& running, const config::Config& fresh) {
                        [](const config::KeySpec* spec) { return spec->key.starts_with("dns."); });
 }
 
+// The domain a message may be signed as (docs/dkim.md): only mail that our
+// users or cartero itself sent (smtp/origin.hpp; never mail from the internet,
+// even when it claims one of our domains), and only as the domain of its From:
+// header, the one DMARC aligns with (RFC 7489 3.1.1); "" = do not sign. A From:
+// naming addresses in several domains has no single aligned domain: not signed.
+std::string signing_domain(const spool::QueuedMessage& message) {
+    if (!smtp::is_ours(message.envelope.origin)) return {};
+    const smtp::FromField from = smtp::from_field(smtp::header_block(*message.data));
+    if (from.status != smtp::FromField::Status::found) return {};
+    const std::string domain = smtp::lower_ascii(accounts::domain_of(from.addresses.front()));
+    for (const auto& address : from.addresses)
+        if (smtp::lower_ascii(accounts::domain_of(address)) != domain) return {};
+    return domain;
+}
+
 }  // namespace
 
-// Signs as the envelope sender's domain (the domain that answers for the
-// message, and the one SPF checks); a bounce (null sender) as this host.
 delivery::SignHook Outbound::sign_hook() {
     return [this](const spool::QueuedMessage& message) {
         const std::shared_ptr<const Signing> signing = signing_.load();
-        const std::string domain = message.envelope.sender.empty()
-                                       ? signing->hostname
-                                       : std::string(accounts::domain_of(message.envelope.sender));
-        if (!signing->signer->has_key(domain)) return std::string{};
+        const std::string domain = signing_domain(message);
+        if (domain.empty() || !signing->signer->has_key(domain)) return std::string{};
         const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                              std::chrono::system_clock::now().time_since_epoch()).count();
         dkim::SignResult result = signing->signer->sign(*message.data, domain, now);
@@ -71,7 +84,7 @@ delivery::SignHook Outbound::sign_hook() {
 
 Outbound::Outbound(const config::Config& config)
     : config_(std::make_shared<const config::Config>(config)), resolver_(make_resolver(config)),
-      signing_(std::make_shared<const Signing>(Signing{load_signer(config), config.hostname})),
+      signing_(std::make_shared<const Signing>(Signing{load_signer(config)})),
       courier_(std::make_unique<delivery::SmtpCourier>(config, resolver_, sign_hook())) {
     log_keys(*signing_.load()->signer);
 }
@@ -87,7 +100,7 @@ Outbound::Prepared Outbound::prepare(const config::Config& config) const {
 void Outbound::apply(Prepared prepared) {
     if (prepared.resolver) resolver_.swap(std::move(prepared.resolver));
     log_keys(*prepared.signer);
-    signing_.store(std::make_shared<const Signing>(Signing{std::move(prepared.signer), prepared.config->hostname}));
+    signing_.store(std::make_shared<const Signing>(Signing{std::move(prepared.signer)}));
     courier_->update(*prepared.config);
     config_ = std::move(prepared.config);
 }

@@ -59,7 +59,6 @@ public:
 private:
     struct Signing {
         std::shared_ptr<const dkim::Signer> signer;
-        std::string hostname;  // signs bounces (null sender)
     };
     delivery::SignHook sign_hook();
 

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -22,6 +23,7 @@
 #include "delivery/discard.hpp"
 #include "delivery/local/local_courier.hpp"
 #include "delivery/local/maildir.hpp"
+#include "delivery/remote/srs_forwarding.hpp"
 #include "net/control_socket.hpp"
 #include "net/local_submission.hpp"
 #include "net/server.hpp"
@@ -183,12 +185,25 @@ void print_banner(const GlobalOptions& options, const config::Config& config,
     std::fflush(stdout);
 }
 
+using Forwarding = std::shared_ptr<const delivery::SrsForwarding>;
+
+// SRS for forwarding by alias (docs/delivery.md); addresses are made in the
+// first local domain, which takes mail from anyone, so bounces reach us.
+Forwarding load_forwarding(const config::Config& config) {
+    const std::string domain = config.local_domains.empty() ? config.hostname : config.local_domains.front();
+    return std::make_shared<const delivery::SrsForwarding>(
+        delivery::SrsForwarding::load_or_create(config.data_dir, domain, config.delivery.srs_max_age));
+}
+
 std::shared_ptr<const net::Runtime> make_runtime(const config::Config& loaded,
-                                                 std::function<DirectoryPtr()> directory) {
+                                                 std::function<DirectoryPtr()> directory, Forwarding forwarding) {
     auto runtime = std::make_shared<net::Runtime>();
     auto config = std::make_shared<const config::Config>(loaded);
     runtime->config = config;
-    runtime->policy = std::make_shared<const policy::SessionRules>(std::move(directory));
+    policy::SessionRules::Settings settings;
+    settings.check_from_header = config->policy.check_from_header;
+    settings.srs = [forwarding](std::string_view local_part) { return forwarding->check(local_part, std::time(nullptr)); };
+    runtime->policy = std::make_shared<const policy::SessionRules>(std::move(directory), std::move(settings));
     if (!config->tls.cert.empty()) runtime->tls = net::make_server_context(config->tls.cert, config->tls.key);
     runtime->trusted = config::NetworkSet::parse(config->trusted_networks);
     return runtime;
@@ -253,6 +268,7 @@ public:
         Bouncer& bouncer;
         auth::Authenticator& authenticator;
         std::function<DirectoryPtr()> directory_now;
+        Forwarding forwarding;  // read at start: delivery.srs_max_age and the SRS domain wait for a restart
     };
     Reloader(const GlobalOptions& options, const config::Config& running, Parts parts)
         : options_(options), running_(running), parts_(std::move(parts)) {}
@@ -281,7 +297,7 @@ private:
             if (spec->reload == config::Reload::restart) prepared.restart.push_back(spec);
         prepared.config = config::keep_restart_values(running_, fresh);
         check_tls_for_listeners(prepared.config);
-        prepared.runtime = make_runtime(prepared.config, parts_.directory_now);
+        prepared.runtime = make_runtime(prepared.config, parts_.directory_now, parts_.forwarding);
         prepared.directory = parts_.directory.prepare(prepared.config.local_domains, prepared.config.routes,
                                                         prepared.config.accounts);
         if (maildir_changed(changed)) prepared.maildir = make_maildir_courier(prepared.config);
@@ -337,8 +353,16 @@ int serve(const GlobalOptions& options) {
     delivery::DiscardCourier discard;
     Outbound outbound(config);
     Bouncer bouncer(config, *spool);
-    scheduler::DeliveryQueue queue(*spool, directory_now, {local, discard, outbound.courier()}, config,
-                                   bouncer.notifier());
+    const Forwarding forwarding = load_forwarding(config);
+    scheduler::DeliveryQueueOptions queue_options = scheduler::DeliveryQueueOptions::from(config);
+    queue_options.forward_sender = [forwarding](const spool::Envelope& envelope) {
+        return forwarding->forward_sender(envelope, std::time(nullptr));
+    };
+    scheduler::DeliveryQueue queue(*spool,
+                                   scheduler::directory_router(directory_now, [forwarding](std::string_view address) {
+                                       return forwarding->unwrap(address);
+                                   }),
+                                   {local, discard, outbound.courier()}, queue_options, bouncer.notifier());
     bouncer.attach(queue);
     auto recovered = spool->recover();
     if (!recovered.empty()) spdlog::info("recovered {} queued messages from the spool", recovered.size());
@@ -349,8 +373,8 @@ int serve(const GlobalOptions& options) {
     auth::Authenticator authenticator(*store, auth::AppPasswordKey::load_or_create(config.data_dir), config.limits);
     net::Services services{*spool, queue, authenticator, {}, {}};
     Reloader reloader(options, config,
-                      {directory, maildir, local, outbound, queue, bouncer, authenticator, directory_now});
-    net::Server server(make_runtime(config, directory_now), services, [&reloader] { return reloader.reload(); });
+                      {directory, maildir, local, outbound, queue, bouncer, authenticator, directory_now, forwarding});
+    net::Server server(make_runtime(config, directory_now, forwarding), services, [&reloader] { return reloader.reload(); });
     auto bound = server.bind();
     // `cartero sendmail` submits here (net/local_submission.hpp, docs/sendmail.md).
     const auto submit_socket = net::submit_socket_path(config.data_dir);

@@ -127,6 +127,7 @@ struct Delivery {
     std::chrono::seconds delay_warning{4 * 3600};       // delivery.delay_warning; 0 = never
     std::chrono::seconds shutdown_grace{10};            // delivery.shutdown_grace: then deliveries are abandoned
     std::size_t bounce_size_limit = 50000;              // delivery.bounce_size_limit: original message in a DSN
+    std::chrono::seconds srs_max_age{21 * 24 * 3600};   // delivery.srs_max_age: SRS addresses verify this long
 };
 
 // Resolver used for MX, A/AAAA, TXT and TLSA lookups (docs/dns.md).
@@ -138,7 +139,7 @@ struct Dns {
 
 // [dkim]: signing of outgoing mail (src/dkim/, docs/dkim.md).
 struct Dkim {
-    bool enabled = true;                      // dkim.enabled: sign when the sender's domain has a key
+    bool enabled = true;                      // dkim.enabled: sign our users' mail when its From domain has a key
     std::string key_dir = "{data_dir}/dkim";  // dkim.key_dir: <key_dir>/<domain>/<selector>.key
 };
 
@@ -153,6 +154,11 @@ struct Accounts {
     // its extension ("alice+news" reaches alice), like Postfix's
     // recipient_delimiter; each character is a delimiter. "" = no subaddresses.
     std::string recipient_delimiter = "+";
+};
+
+// [policy]: checks on what authenticated users send (src/policy/, docs/accounts.md).
+struct Policy {
+    bool check_from_header = true;  // policy.check_from_header: From: addresses owned by the AUTH user
 };
 
 // What a [[route]] does with the mail of its domain. The first transport;
@@ -188,6 +194,7 @@ struct Config {
     Dns dns;
     Dkim dkim;
     Accounts accounts;
+    Policy policy;
     bool received_header_includes_auth_user = false;  // smtp.received_auth_user
     std::size_t io_threads = 0;                        // server.io_threads; 0 = one per core
     std::string log_level = "info";                    // log.level: trace|debug|info|warn|error

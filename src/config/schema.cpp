@@ -589,6 +589,10 @@ constexpr KeySpec kSchema[] = {
      "abandoned as temporary failures and retried after the restart.",
      store_field<&Config::delivery, &Delivery::shutdown_grace>,
      load_field<&Config::delivery, &Delivery::shutdown_grace>},
+    restart_only({"delivery.srs_max_age", Kind::duration, Scope::global, {ms(24h), ms(1000 * 24h)},
+     "How long an SRS address made when forwarding by alias stays valid for bounces coming back to it "
+     "(whole days; postsrsd's default is 21 days).",
+     store_field<&Config::delivery, &Delivery::srs_max_age>, load_field<&Config::delivery, &Delivery::srs_max_age>}),
 
     // [dns]
     {"dns.resolver", Kind::text, Scope::global, kNoBounds,
@@ -615,7 +619,7 @@ constexpr KeySpec kSchema[] = {
 
     // [dkim]: see docs/dkim.md.
     {"dkim.enabled", Kind::flag, Scope::global, kNoBounds,
-     "Sign outgoing mail with DKIM when the sender's domain has a key in dkim.key_dir.",
+     "Sign our users' outgoing mail with DKIM when its From: domain has a key in dkim.key_dir (never mail from the internet).",
      store_field<&Config::dkim, &Dkim::enabled>, load_field<&Config::dkim, &Dkim::enabled>},
     {"dkim.key_dir", Kind::text, Scope::global, kNoBounds,
      "Directory of DKIM private keys, one file per key: KEY_DIR/DOMAIN/SELECTOR.key (mode 0600); absolute or under {data_dir}.",
@@ -722,6 +726,13 @@ constexpr KeySpec kSchema[] = {
      "Name the authenticated user in the Received header (off: it would publish login names).",
      store_field<&Config::received_header_includes_auth_user>,
      load_field<&Config::received_header_includes_auth_user>},
+
+    // [policy]
+    {"policy.check_from_header", Kind::flag, Scope::global, kNoBounds,
+     "Authenticated users may put only their own addresses and aliases in the From: header, as in MAIL FROM "
+     "(refused 553 5.7.1 at the end of DATA); the local submission socket is not checked.",
+     store_field<&Config::policy, &Policy::check_from_header>,
+     load_field<&Config::policy, &Policy::check_from_header>},
 
     // [server]
     restart_only({"server.io_threads", Kind::count, Scope::global, {0, 1024},

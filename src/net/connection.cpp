@@ -36,6 +36,7 @@ spool::Envelope to_spool(const smtp::Envelope& envelope, const std::string& auth
     out.ret = envelope.ret;  // RFC 3461 DSN parameters, kept for bounce/
     out.envid = envelope.envid;
     out.recipient_dsn = envelope.recipient_dsn;
+    out.origin = envelope.origin;  // decided by the session (smtp/origin.hpp)
     return out;
 }
 

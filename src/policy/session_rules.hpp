@@ -8,7 +8,15 @@
 //                                  bounces come from the MTA itself)
 //         sender_owned_by_user     submission roles: the authenticated user must own the
 //                                  sender (RFC 6409 6.1, Postfix reject_sender_login_mismatch)
+//   DATA  from_owned_by_user       authenticated sessions (policy.check_from_header): every
+//   (eom)                          address in the From: header must be the user's own, like
+//                                  MAIL FROM; exactly one From: field (RFC 5322 3.6); a
+//                                  message without one passes (nothing to impersonate, and
+//                                  it is not DKIM-signed: docs/dkim.md)
 //   RCPT  bare postmaster        "<Postmaster>" without a domain is always accepted (RFC 5321 4.5.1)
+//         srs_bounce_address       a local-domain recipient that is no user or alias but an
+//                                  SRS address (SRS0=...): accepted when it verifies (hash
+//                                  and delivery.srs_max_age), else 550 5.1.1 (docs/delivery.md)
 //         recipient_known          a local-domain recipient must resolve to a mailbox or a
 //                                  forward (550 5.1.1 at RCPT, not a bounce later)
 //         relay_permitted          domains other than the local and [[route]] ones only for
@@ -38,22 +46,39 @@
 
 #include "accounts/directory.hpp"
 #include "smtp/session.hpp"
+#include "smtp/srs.hpp"
 
 namespace cartero::policy {
+
+struct SessionRulesSettings {
+    // Why an SRS local part is not a valid SRS address of ours (nullopt: it is).
+    // Given by the server, which holds the secret and the clock.
+    using SrsCheck = std::function<std::optional<smtp::srs::Problem>(std::string_view local_part)>;
+
+    bool check_from_header = true;  // policy.check_from_header
+    SrsCheck srs = {};              // none: SRS addresses are unknown users
+};
 
 class SessionRules final : public smtp::SessionPolicy {
 public:
     // Returns the snapshot in force now (the server swaps it on reload).
     using DirectoryGetter = std::function<std::shared_ptr<const accounts::Directory>()>;
 
-    explicit SessionRules(DirectoryGetter directory) : directory_(std::move(directory)) {}
+    using SrsCheck = SessionRulesSettings::SrsCheck;
+    using Settings = SessionRulesSettings;
+
+    explicit SessionRules(DirectoryGetter directory, Settings settings = {})
+        : directory_(std::move(directory)), settings_(std::move(settings)) {}
 
     std::optional<smtp::Reply> check_mail(const smtp::SessionFacts& facts, const smtp::Address& sender) const override;
     std::optional<smtp::Reply> check_rcpt(const smtp::SessionFacts& facts, const smtp::Address& sender,
                                           const smtp::Address& recipient) const override;
+    std::optional<smtp::Reply> check_message(const smtp::SessionFacts& facts,
+                                             std::string_view header_block) const override;
 
 private:
     DirectoryGetter directory_;
+    Settings settings_;
 };
 
 }  // namespace cartero::policy

@@ -294,7 +294,7 @@ DeliveryQueue::Results DeliveryQueue::deliver_pending(Entry& entry) {
     const auto& message = entry.message;
     Results results;
     std::map<CopyKey, Copy> copies;
-    std::map<std::string, std::vector<delivery::RemoteRecipient>> domains;
+    std::map<RemoteKey, std::vector<delivery::RemoteRecipient>> domains;
     std::map<std::string, std::size_t> first_for;                // remote address -> the recipient it is sent for
     std::vector<std::pair<std::size_t, std::string>> also_for;  // other recipients served by that copy
     // Read once per attempt, and only the header block.
@@ -323,7 +323,8 @@ DeliveryQueue::Results DeliveryQueue::deliver_pending(Entry& entry) {
                 also_for.emplace_back(i, address);
                 continue;
             }
-            domains[std::string(accounts::domain_of(address))].push_back({i, address, route.local_recipient});
+            domains[{std::string(accounts::domain_of(address)), sender_for(message.envelope, route)}].push_back(
+                {i, address, route.local_recipient});
         }
     }
     deliver_local(entry, copies, results);
@@ -348,15 +349,20 @@ void DeliveryQueue::deliver_local(Entry& entry, const std::map<CopyKey, Copy>& c
     }
 }
 
-void DeliveryQueue::deliver_remote(Entry& entry,
-                                   const std::map<std::string, std::vector<delivery::RemoteRecipient>>& domains,
-                                   Results& results) {
-    for (const auto& [domain, recipients] : domains)
-        for (const auto& copy : by_delivered_to(recipients)) send_remote(entry, domain, copy, results);
+std::string DeliveryQueue::sender_for(const spool::Envelope& envelope, const Route& route) const {
+    return route.forwarded && options_.forward_sender ? options_.forward_sender(envelope) : envelope.sender;
 }
 
-// One call to the remote courier: one transaction to `domain`'s next hop.
-void DeliveryQueue::send_remote(Entry& entry, const std::string& domain,
+void DeliveryQueue::deliver_remote(Entry& entry, const std::map<RemoteKey, std::vector<delivery::RemoteRecipient>>& domains,
+                                   Results& results) {
+    for (const auto& [key, recipients] : domains) {
+        const auto& [domain, sender] = key;
+        for (const auto& copy : by_delivered_to(recipients)) send_remote(entry, domain, sender, copy, results);
+    }
+}
+
+// One call to the remote courier: one transaction to `domain`'s next hop, from `sender`.
+void DeliveryQueue::send_remote(Entry& entry, const std::string& domain, const std::string& sender,
                                 const std::vector<delivery::RemoteRecipient>& recipients, Results& results) {
     // Slots count per destination: the domain's MX hosts, or the relay it goes through.
     const std::string destination = couriers_.remote.destination_of(domain);
@@ -365,9 +371,17 @@ void DeliveryQueue::send_remote(Entry& entry, const std::string& domain,
         for (const auto& recipient : recipients) keep_worst(results[recipient.index], {Verdict::waiting, "none", {}});
         return;
     }
+    // The courier sends the envelope's sender: a forwarded copy gets a copy of
+    // the message (the data is shared) with the forwarding sender.
+    spool::QueuedMessage forwarded;
+    if (sender != entry.message.envelope.sender) {
+        forwarded = entry.message;
+        forwarded.envelope.sender = sender;
+    }
+    const auto& as_sent = sender == entry.message.envelope.sender ? entry.message : forwarded;
     auto outcomes = contained(
         entry.message.id, "remote delivery to " + domain,
-        [&] { return couriers_.remote.deliver(entry.message, domain, recipients); },
+        [&] { return couriers_.remote.deliver(as_sent, domain, recipients); },
         [&](const delivery::DeliveryOutcome& failure) {
             return std::vector<delivery::DeliveryOutcome>(recipients.size(), failure);
         });

@@ -125,6 +125,10 @@ std::string_view to_string(OperationResult result);
 // message); decides by the DSN rules whether and what to send.
 using Notifier = std::function<void(const spool::QueuedMessage&, const std::vector<RecipientNotice>&)>;
 
+// The envelope sender of copies forwarded to another domain (Route::forwarded):
+// SRS (docs/delivery.md). Empty function: the message's own sender.
+using ForwardSender = std::function<std::string(const spool::Envelope&)>;
+
 struct DeliveryQueueOptions {
     RetryPolicy retry;
     std::size_t local_workers = 4;            // delivery.local_concurrency
@@ -132,6 +136,7 @@ struct DeliveryQueueOptions {
     std::size_t per_destination = 5;          // delivery.destination_concurrency
     std::chrono::milliseconds delay_warning{0};  // delivery.delay_warning; 0 = never
     std::chrono::milliseconds shutdown_grace{std::chrono::seconds(10)};  // delivery.shutdown_grace
+    ForwardSender forward_sender = {};
 
     static DeliveryQueueOptions from(const config::Config& config);
 };
@@ -225,10 +230,14 @@ private:
     bool attempt(Entry& entry);  // true when no recipient is left
     Results deliver_pending(Entry& entry);
     void deliver_local(Entry& entry, const std::map<CopyKey, Copy>& copies, Results& results);
-    void deliver_remote(Entry& entry, const std::map<std::string, std::vector<delivery::RemoteRecipient>>& domains,
+    // Remote copies of one message go out per (domain, envelope sender): a
+    // forwarded copy needs its own MAIL FROM (SRS), so it is its own transaction.
+    using RemoteKey = std::pair<std::string, std::string>;
+    std::string sender_for(const spool::Envelope& envelope, const Route& route) const;
+    void deliver_remote(Entry& entry, const std::map<RemoteKey, std::vector<delivery::RemoteRecipient>>& domains,
                         Results& results);
-    void send_remote(Entry& entry, const std::string& domain, const std::vector<delivery::RemoteRecipient>& recipients,
-                     Results& results);
+    void send_remote(Entry& entry, const std::string& domain, const std::string& sender,
+                     const std::vector<delivery::RemoteRecipient>& recipients, Results& results);
     static RecipientResult result_of(delivery::DeliveryOutcome outcome, const std::string& relay);
     void add_copies(const Route& route, std::size_t recipient, std::map<CopyKey, Copy>& copies);
     delivery::Courier& courier_for(config::Transport transport);

@@ -27,14 +27,28 @@ Route route_recipient(const accounts::Directory& directory, std::string_view as_
     for (const auto& mailbox : *mailboxes) route.mailboxes.push_back(mailbox.address());
     for (auto& target : directory.remote_targets(recipient))
         if (!take_if_routed(directory, target, route)) route.remote.push_back(std::move(target));
+    // Remote targets of a local-domain recipient come from its aliases.
+    route.forwarded = directory.is_local_domain(accounts::domain_of(recipient));
+    return route;
+}
+
+// An SRS address of ours goes where the address it wraps goes, once: an
+// address wrapped twice by us is unwrapped by its next bounce, not here.
+Route route_unwrapping(const accounts::Directory& directory, std::string_view recipient, const SrsUnwrap& unwrap) {
+    Route route = route_recipient(directory, recipient);
+    if (!route.unknown || !unwrap) return route;
+    const auto original = unwrap(recipient);
+    if (!original) return route;
+    route = route_recipient(directory, *original);
+    route.forwarded = true;
     return route;
 }
 
 }  // namespace
 
-Router directory_router(std::function<std::shared_ptr<const accounts::Directory>()> current) {
-    return [current = std::move(current)](std::string_view recipient) {
-        return route_recipient(*current(), recipient);
+Router directory_router(std::function<std::shared_ptr<const accounts::Directory>()> current, SrsUnwrap unwrap) {
+    return [current = std::move(current), unwrap = std::move(unwrap)](std::string_view recipient) {
+        return route_unwrapping(*current(), recipient, unwrap);
     };
 }
 

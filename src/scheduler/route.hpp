@@ -16,6 +16,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,12 +41,23 @@ struct Route {
     // ours to deliver or forward (the address of the Delivered-To line on
     // forwarded copies, and of the loop check). "" for remote and routed ones.
     std::string local_recipient = {};
+    // The remote addresses are forwards (a local alias, or the original sender
+    // behind an SRS address of ours), not the recipient itself: they leave with
+    // the forwarding sender (DeliveryQueueOptions::forward_sender, SRS).
+    bool forwarded = false;
 };
 
 using Router = std::function<Route(std::string_view recipient)>;
 
+// The original address behind an SRS address of ours (docs/delivery.md), or
+// nullopt when `address` is not one or does not verify. Age is not checked
+// here: it was at RCPT, and a bounce may wait in the queue.
+using SrsUnwrap = std::function<std::optional<std::string>(std::string_view address)>;
+
 // Routes with whatever Directory `current` returns at the time of the attempt,
-// so an alias added while mail waits is honoured on the next retry.
-Router directory_router(std::function<std::shared_ptr<const accounts::Directory>()> current);
+// so an alias added while mail waits is honoured on the next retry. With
+// `unwrap`, a recipient in a local domain that is no user or alias but an SRS
+// address of ours is routed as the original address it wraps.
+Router directory_router(std::function<std::shared_ptr<const accounts::Directory>()> current, SrsUnwrap unwrap = {});
 
 }  // namespace cartero::scheduler

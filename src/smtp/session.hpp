@@ -25,6 +25,7 @@
 #include "config/config.hpp"
 #include "smtp/address.hpp"
 #include "smtp/dsn_params.hpp"
+#include "smtp/origin.hpp"
 #include "smtp/reply.hpp"
 
 namespace cartero::smtp {
@@ -79,6 +80,12 @@ public:
     virtual std::optional<Reply> check_mail(const SessionFacts&, const Address& sender) const = 0;
     virtual std::optional<Reply> check_rcpt(const SessionFacts&, const Address& sender,
                                             const Address& recipient) const = 0;
+    // The end-of-message phase (end of DATA, BDAT LAST), before the commit:
+    // `header_block` is the message's header section (RFC 5322 2.1), as far as
+    // limits.message_size let it be kept.
+    virtual std::optional<Reply> check_message(const SessionFacts&, std::string_view /*header_block*/) const {
+        return std::nullopt;
+    }
 };
 
 // Everything the Received header (RFC 5321 4.4) and the spool need about one message.
@@ -90,6 +97,7 @@ struct Envelope {
     DsnReturn ret = DsnReturn::unset;   // MAIL ... RET= (RFC 3461 4.3)
     std::string envid = {};             // MAIL ... ENVID=, xtext-decoded; "" = none (RFC 3461 4.4)
     std::vector<RecipientDsn> recipient_dsn = {};  // one per recipient, same order (NOTIFY=, ORCPT=)
+    Origin origin = Origin::internet;   // set at the end of DATA/BDAT (smtp/origin.hpp)
 };
 
 struct Trace {

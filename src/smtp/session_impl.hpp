@@ -20,6 +20,7 @@
 
 #include "smtp/chunk_reader.hpp"
 #include "smtp/data_reader.hpp"
+#include "smtp/from_header.hpp"
 #include "smtp/line_reader.hpp"
 #include "smtp/session.hpp"
 
@@ -134,7 +135,9 @@ struct SessionCore {
     bool step_chunk();
     void abort_if_bad(BodyProblem problem);
     void end_message(BodyProblem problem);
+    void pass_on(std::string_view body);
     Trace trace() const;
+    Origin origin() const;
 
     // Settings and collaborators, fixed for the session.
     SessionSettings settings;
@@ -156,6 +159,9 @@ struct SessionCore {
     // The mail transaction (RFC 5321 3.3).
     Envelope envelope;
     bool message_open = false;  // MessageBegin sent, no MessageEnd/MessageAbort yet
+    // The header block of the message being received, for the end-of-message
+    // policy (the From: check); bounded by settings.message_size.
+    std::optional<HeaderCollector> headers;
     std::optional<DataReader> data_reader;
     std::optional<ChunkReader> chunk_reader;
     bool reading_chunk = false;

@@ -72,7 +72,7 @@ void SessionCore::cmd_data(std::string_view argument) {
 bool SessionCore::step_data() {
     const DataReader::Step step = data_reader->read(unread());
     input_used += step.consumed;
-    if (!step.body.empty()) queue_action(MessageData{step.body});
+    pass_on(step.body);
     abort_if_bad(data_reader->problem());
     if (step.finished) end_message(data_reader->problem());
     return step.consumed > 0;
@@ -109,7 +109,7 @@ void SessionCore::cmd_bdat(std::string_view argument) {
 bool SessionCore::step_chunk() {
     const ChunkReader::Step step = chunk_reader->read(unread());
     input_used += step.consumed;
-    if (!step.body.empty()) queue_action(MessageData{step.body});
+    pass_on(step.body);
     abort_if_bad(chunk_reader->problem());
     if (!step.chunk_done) return step.consumed > 0;
     reading_chunk = false;
@@ -125,11 +125,29 @@ bool SessionCore::step_chunk() {
 
 // --- both ------------------------------------------------------------------------
 
+// Decided here, when the message is accepted, from facts the client cannot
+// forge (smtp/origin.hpp); the local socket counts as authenticated by the
+// kernel, so its role is asked first.
+Origin SessionCore::origin() const {
+    if (settings.role == Role::local) return Origin::local_submission;
+    if (!auth_user.empty()) return Origin::authenticated;
+    if (peer.trusted) return Origin::trusted_network;
+    return Origin::internet;
+}
+
 Trace SessionCore::trace() const { return Trace{helo, peer, tls, auth_user, esmtp, envelope.smtputf8}; }
 
 void SessionCore::begin_message() {
     message_open = true;
+    headers.emplace(settings.message_size);
     queue_action(MessageBegin{trace()});
+}
+
+// Body octets go on to the driver; the header block is also kept here for check_message.
+void SessionCore::pass_on(std::string_view body) {
+    if (body.empty()) return;
+    if (headers) headers->add(body);
+    queue_action(MessageData{body});
 }
 
 // The first problem stops the data flow at once; reading goes on to the real end.
@@ -146,7 +164,14 @@ void SessionCore::end_message(BodyProblem problem) {
         reset_transaction();
         return reply(problem_reply(problem));
     }
+    // Policy at the end of the message (STYLE rule 12, phase eom): the From: check.
+    if (auto refusal = policy.check_message(facts(), headers ? headers->block() : std::string_view{})) {
+        reset_transaction();  // tells the driver to drop the open message
+        return reply(*refusal);
+    }
+    headers.reset();
     message_open = false;
+    envelope.origin = origin();
     pending = Pending::commit;
     queue_action(MessageEnd{envelope});
 }

@@ -11,6 +11,7 @@ set(CARTERO_SMTP_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/dot_stuffer.cpp
   ${CMAKE_CURRENT_LIST_DIR}/extensions.cpp
   ${CMAKE_CURRENT_LIST_DIR}/header_fields.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/from_header.cpp
   ${CMAKE_CURRENT_LIST_DIR}/dsn_params.cpp
   ${CMAKE_CURRENT_LIST_DIR}/line_reader.cpp
   ${CMAKE_CURRENT_LIST_DIR}/received.cpp
@@ -22,4 +23,5 @@ set(CARTERO_SMTP_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/session_auth.cpp
   ${CMAKE_CURRENT_LIST_DIR}/session_commands.cpp
   ${CMAKE_CURRENT_LIST_DIR}/session_message.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/srs.cpp
 )

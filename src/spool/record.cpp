@@ -14,7 +14,10 @@ constexpr std::uint8_t flag_eight_bit = 2;
 // A DSN section follows the done bits (record.hpp). Records without it are the
 // format written before DSN support and decode exactly as they always did.
 constexpr std::uint8_t flag_dsn = 4;
-constexpr std::uint8_t known_flags = flag_smtputf8 | flag_eight_bit | flag_dsn;
+// An origin octet follows the DSN section (record.hpp), written only when the
+// origin differs from the one a record without it implies.
+constexpr std::uint8_t flag_origin = 8;
+constexpr std::uint8_t known_flags = flag_smtputf8 | flag_eight_bit | flag_dsn | flag_origin;
 constexpr std::uint8_t known_notify_bits =
     smtp::notify_success | smtp::notify_failure | smtp::notify_delay | smtp::notify_never;
 
@@ -148,6 +151,23 @@ bool get_dsn(Reader& reader, Envelope& envelope) {
     return reader.ok();
 }
 
+// Records written before origins were kept say only who authenticated: mail
+// with an auth user came from a session that authenticated (or the local
+// socket, which counts as one), the rest is taken as from the internet.
+Origin implied_origin(const Envelope& envelope) {
+    return envelope.auth_user.empty() ? Origin::internet : Origin::authenticated;
+}
+
+bool has_origin(const Envelope& envelope) { return envelope.origin != implied_origin(envelope); }
+
+// An origin octet equal to the implied one, or unknown, is damage: no encoder writes it.
+bool get_origin(Reader& reader, Envelope& envelope) {
+    const auto origin = reader.number<std::uint8_t>();
+    if (!reader.ok() || origin > smtp::max_origin) return false;
+    envelope.origin = static_cast<Origin>(origin);
+    return has_origin(envelope);
+}
+
 constexpr std::uint8_t state_held = 1;
 constexpr std::uint8_t state_delay_warned = 2;
 
@@ -180,13 +200,16 @@ EncodedMessage encode_message(const std::string& id, const Envelope& envelope, c
     put_string<std::uint32_t>(head, envelope.sender);
     put_string<std::uint32_t>(head, envelope.auth_user);
     const bool dsn = has_dsn(envelope);
+    const bool origin = has_origin(envelope);
     put(head, static_cast<std::uint8_t>((envelope.smtputf8 ? flag_smtputf8 : 0) |
-                                        (envelope.eight_bit ? flag_eight_bit : 0) | (dsn ? flag_dsn : 0)));
+                                        (envelope.eight_bit ? flag_eight_bit : 0) | (dsn ? flag_dsn : 0) |
+                                        (origin ? flag_origin : 0)));
     put(head, envelope.received_at);
     put(head, static_cast<std::uint32_t>(envelope.recipients.size()));
     for (const auto& recipient : envelope.recipients) put_string<std::uint32_t>(head, recipient);
     put_done_bits(head, done);
     if (dsn) put_dsn(head, envelope);
+    if (origin) put(head, static_cast<std::uint8_t>(envelope.origin));
     put(head, static_cast<std::uint64_t>(data->size()));
     seal(head, Type::message, *data, nonce);
     const std::size_t padding = padding_for(head.size() - header_size + data->size());
@@ -306,6 +329,8 @@ std::optional<QueuedMessage> decode_message(std::string_view payload) {
             message.done[byte * 8 + bit] = (bits >> bit) & 1;
     }
     if ((flags & flag_dsn) != 0 && !get_dsn(reader, message.envelope)) return std::nullopt;
+    message.envelope.origin = implied_origin(message.envelope);
+    if ((flags & flag_origin) != 0 && !get_origin(reader, message.envelope)) return std::nullopt;
     const auto size = reader.number<std::uint64_t>();
     const std::string_view data = reader.rest();
     if (!reader.ok() || data.size() != size) return std::nullopt;

@@ -8,9 +8,10 @@
 //         16  payload, then zero padding to a multiple of 8 (so a scan can resynchronise)
 //
 // MESSAGE payload: id (u16 length + octets), sender (u32 + octets), auth user
-// (u32 + octets), flags u8 (1 SMTPUTF8, 2 8BITMIME, 4 DSN section present),
-// received_at i64, recipient count u32, each recipient (u32 + octets), one done bit
-// per recipient (u8s, LSB first), [DSN section], data size u64, data.
+// (u32 + octets), flags u8 (1 SMTPUTF8, 2 8BITMIME, 4 DSN section present,
+// 8 origin present), received_at i64, recipient count u32, each recipient (u32 +
+// octets), one done bit per recipient (u8s, LSB first), [DSN section], [origin u8],
+// data size u64, data.
 //
 // DSN section (RFC 3461 parameters), present only when flag 4 is set: ret u8
 // (0 unset, 1 FULL, 2 HDRS), envid (u16 + octets), then per recipient: notify u8
@@ -21,6 +22,14 @@
 // older cartero reading a record with the DSN section would see a size mismatch and
 // move it to corrupt/ (no silent misreading). Unknown flag or notify bits, and a ret
 // above 2, are damage.
+//
+// Origin (smtp/origin.hpp: 0 internet, 1 authenticated, 2 local submission,
+// 3 trusted network, 4 cartero), present only when flag 8 is set, the same way:
+// a record without it implies "authenticated" when it names an auth user and
+// "internet" otherwise (all that records from before origins could say), and the
+// octet is written only when the origin differs from that, so a message from the
+// internet or from an authenticated user is still written byte for byte as
+// before. An origin octet equal to the implied one, or above 4, is damage.
 //
 // STATE payload (a message's delivery state, spool.hpp DeliveryState; the newest
 // one of a message wins): id (u16 + octets), attempts u32, next_attempt i64 (unix

@@ -21,12 +21,14 @@
 #include <vector>
 
 #include "smtp/dsn_params.hpp"
+#include "smtp/origin.hpp"
 
 namespace cartero::spool {
 
 // The DSN facts (RFC 3461) are smtp/'s types: the spool stores them, bounce/ reads them.
 using smtp::DsnReturn;
 using smtp::RecipientDsn;
+using smtp::Origin;
 
 struct Envelope {
     std::string sender;                   // "local@domain"; "" for the null sender
@@ -42,6 +44,9 @@ struct Envelope {
     // RCPT NOTIFY= and ORCPT=, parallel to `recipients`. It may be shorter (envelopes
     // made by code that knows nothing of DSN): read it through dsn(i).
     std::vector<RecipientDsn> recipient_dsn = {};
+    // Where the message entered (smtp/origin.hpp): whether cartero may DKIM-sign
+    // it and whether forwarded copies need SRS. Decided by the session at accept time.
+    Origin origin = Origin::internet;
 
     const RecipientDsn& dsn(std::size_t index) const {
         static const RecipientDsn none;

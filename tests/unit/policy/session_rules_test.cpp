@@ -142,6 +142,65 @@ TEST(SessionRulesRcpt, Table) {
 }
 
 // A reload swaps the snapshot: the next RCPT sees the new user.
+// policy.check_from_header: the From: addresses of an authenticated user's
+// message follow the MAIL FROM rule (own address or an alias of the user).
+TEST(SessionRulesMessage, FromHeaderOwnedByTheUser) {
+    const SessionRules rules(directory);
+    struct Case { Session session; std::string header; std::string want; };
+    const Case cases[] = {
+        {{Role::submission, "alice@example.com"}, "From: Alice <alice@example.com>\r\n", "accept"},
+        {{Role::submission, "alice@example.com"}, "From: ALICE@Example.com\r\n", "accept"},
+        {{Role::submission, "alice@example.com"}, "From: Sales <sales@example.com>, alice@example.com\r\n", "accept"},
+        {{Role::submission, "alice@example.com"}, "Subject: no from\r\n", "accept"},
+        {{Role::submission, "bob@example.com"}, "From: \"Alice\" <alice@example.com>\r\n",
+         "553 5.7.1 <alice@example.com>: From: header address not owned by user bob@example.com"},
+        {{Role::submissions, "bob@example.com"}, "From: bob@example.com,\r\n ceo@example.com\r\n",
+         "553 5.7.1 <ceo@example.com>: From: header address not owned by user bob@example.com"},
+        {{Role::submission, "bob@example.com"}, "From: sales@example.com\r\n",
+         "553 5.7.1 <sales@example.com>: From: header address not owned by user bob@example.com"},
+        {{Role::submission, "bob@example.com"}, "From: bob@example.com\r\nFrom: alice@example.com\r\n",
+         "550 5.6.0 Error: message has more than one From: header (RFC 5322 3.6)"},
+        {{Role::submission, "bob@example.com"}, "From: Bob\r\n", "550 5.6.0 Error: From: header has no readable address"},
+        {{Role::submission, "bob@example.com"}, "From: a\x01" "b@example.com\r\n",
+         "553 5.7.1 <a?b@example.com>: From: header address not owned by user bob@example.com"},
+        // Not authenticated submission: mx (mail from anyone, never signed) and the local socket.
+        {{Role::mx, ""}, "From: alice@example.com\r\n", "accept"},
+        {{Role::local, "bob@example.com"}, "From: alice@example.com\r\n", "accept"},
+    };
+    const smtp::PeerInfo peer{"192.0.2.1", 1, false};
+    for (const auto& c : cases)
+        EXPECT_EQ(show(rules.check_message(facts_for(c.session, peer), c.header)), c.want) << c.header;
+    const SessionRules off(directory, SessionRules::Settings{false, {}});
+    EXPECT_EQ(show(off.check_message(facts_for({Role::submission, "bob@example.com"}, peer), "From: alice@example.com\r\n")),
+              "accept");
+}
+
+// A bounce to an SRS address of ours: accepted when the server's check says it
+// verifies, else 550 5.1.1; a real user of that name, or no SRS at all, as before.
+TEST(SessionRulesRcpt, SrsAddresses) {
+    SessionRules::Settings settings;
+    settings.srs = [](std::string_view local) -> std::optional<smtp::srs::Problem> {
+        if (local.find("good") != std::string_view::npos) return std::nullopt;
+        return smtp::srs::Problem::bad_hash;
+    };
+    const SessionRules rules(directory, settings);
+    const SessionRules without(directory);
+    const smtp::PeerInfo peer{"192.0.2.1", 1, false};
+    const auto facts = facts_for({Role::mx, ""}, peer);
+    const auto rcpt = [&](const SessionRules& r, const std::string& to) {
+        return show(r.check_rcpt(facts, Address{}, address(to)));
+    };
+    EXPECT_EQ(rcpt(rules, "SRS0=good=AA=example.org=carol@example.com"), "accept");
+    EXPECT_EQ(rcpt(rules, "SRS0=evil=AA=example.org=carol@example.com"),
+              "550 5.1.1 <SRS0=evil=AA=example.org=carol@example.com>: Recipient address rejected: invalid SRS address");
+    EXPECT_EQ(rcpt(without, "SRS0=good=AA=example.org=carol@example.com"),
+              "550 5.1.1 <SRS0=good=AA=example.org=carol@example.com>: Recipient address rejected: User unknown in "
+              "local recipient table");
+    // Not a local domain: the relay rule, not SRS.
+    EXPECT_EQ(rcpt(rules, "SRS0=good=AA=example.org=carol@example.net"),
+              "554 5.7.1 <SRS0=good=AA=example.org=carol@example.net>: Relay access denied");
+}
+
 TEST(SessionRules, UsesTheCurrentDirectory) {
     using Aliases = std::vector<std::pair<std::string, std::string>>;
     std::shared_ptr<const accounts::Directory> current = std::make_shared<const accounts::Directory>(

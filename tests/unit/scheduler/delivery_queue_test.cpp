@@ -70,12 +70,13 @@ public:
         return relay.empty() ? std::string(domain) : relay;
     }
 
-    std::vector<delivery::DeliveryOutcome> deliver(const spool::QueuedMessage&, std::string_view domain,
+    std::vector<delivery::DeliveryOutcome> deliver(const spool::QueuedMessage& message, std::string_view domain,
                                                    const std::vector<delivery::RemoteRecipient>& recipients) override {
         for (const auto& r : recipients)
             if (r.address.starts_with("throw")) throw std::runtime_error("remote courier bug (simulated)");
         {
             std::lock_guard lock(mutex_);
+            senders_.push_back(message.envelope.sender);
             std::vector<std::string> addresses;
             for (const auto& r : recipients) addresses.push_back(r.address);
             calls_.emplace_back(std::string(domain), addresses);
@@ -104,6 +105,10 @@ public:
         std::lock_guard lock(mutex_);
         return max_in_flight_;
     }
+    std::vector<std::string> senders() const {  // MAIL FROM of each call
+        std::lock_guard lock(mutex_);
+        return senders_;
+    }
 
 private:
     delivery::DeliveryOutcome outcome_for(const std::string& address) {
@@ -120,6 +125,7 @@ private:
     mutable std::mutex mutex_;
     std::vector<std::pair<std::string, std::vector<std::string>>> calls_;
     std::vector<std::pair<std::string, std::string>> forwarded_for_;
+    std::vector<std::string> senders_;
     int in_flight_ = 0;
     int max_in_flight_ = 0;
     int temp_calls_ = 0;
@@ -271,6 +277,24 @@ TEST_F(QueueFixture, AliasTargetsOutsideGoToTheRemoteCourier) {
     ASSERT_TRUE(eventually([&] { return queue.counts().queued == 0; }));
     using Call = std::pair<std::string, std::vector<std::string>>;
     EXPECT_EQ(remote.calls(), (std::vector<Call>{{"friend.example", {"ok@friend.example"}}}));
+}
+
+// A copy forwarded by alias leaves with the forwarding sender (SRS), in its own
+// transaction; a recipient of the same domain addressed directly keeps the
+// message's sender.
+TEST_F(QueueFixture, ForwardedCopiesGoWithTheForwardingSender) {
+    directory = std::make_shared<const accounts::Directory>(
+        std::vector<std::string>{"example.org"}, std::vector<std::string>{"alice@example.org"},
+        std::vector<std::pair<std::string, std::string>>{{"fwd@example.org", "ok@friend.example"}},
+        std::vector<config::Route>{});
+    options.forward_sender = [](const spool::Envelope& envelope) { return "SRS0=" + envelope.sender; };
+    DeliveryQueue queue(*spool, router(), couriers(maildir), options);
+    queue.enqueue(committed({"fwd@example.org", "ok2@friend.example"}));
+    ASSERT_TRUE(eventually([&] { return queue.counts().queued == 0; }));
+    using Call = std::pair<std::string, std::vector<std::string>>;
+    EXPECT_EQ(remote.calls(), (std::vector<Call>{{"friend.example", {"ok@friend.example"}},
+                                                 {"friend.example", {"ok2@friend.example"}}}));
+    EXPECT_EQ(remote.senders(), (std::vector<std::string>{"SRS0=s@example.net", "s@example.net"}));
 }
 
 TEST_F(QueueFixture, OneRcptWhenTwoRecipientsReachTheSameRemoteAddress) {

@@ -57,5 +57,23 @@ TEST(DirectoryRouter, Table) {
     }
 }
 
+// Remote targets reached through a local alias are forwards; a remote
+// recipient itself is not. An SRS address of ours routes as the address it
+// wraps, as a forward; a real user wins over the unwrapping.
+TEST(DirectoryRouter, ForwardsAndSrsAddresses) {
+    const SrsUnwrap unwrap = [](std::string_view address) -> std::optional<std::string> {
+        if (address.starts_with("SRS0=ok=")) return std::string(address.substr(8, address.find('@') - 8)) + "@remote.example";
+        return std::nullopt;
+    };
+    const Router route = directory_router(directory, unwrap);
+    EXPECT_TRUE(route("away@example.org").forwarded);
+    EXPECT_FALSE(route("friend@remote.example").forwarded);
+    const Route bounce = route("SRS0=ok=friend@example.org");
+    EXPECT_EQ(show(bounce), "mailboxes=[] routed=[] remote=[friend@remote.example]");
+    EXPECT_TRUE(bounce.forwarded);
+    EXPECT_EQ(show(route("SRS0=bad=friend@example.org")), "unknown");
+    EXPECT_EQ(show(directory_router(directory)("SRS0=ok=friend@example.org")), "unknown");
+}
+
 }  // namespace
 }  // namespace cartero::scheduler

@@ -47,7 +47,16 @@ public:
         }
         return std::nullopt;
     }
+    // End of message: keeps what it saw, refuses a From: of mallory (the real
+    // check, From: ownership, is policy/session_rules.cpp).
+    std::optional<Reply> check_message(const SessionFacts&, std::string_view header_block) const override {
+        header_blocks.emplace_back(header_block);
+        if (header_block.find("From: mallory") != std::string_view::npos)
+            return make_reply(553, "5.7.1", "<mallory@example.org>: From: header address not owned by user x");
+        return std::nullopt;
+    }
     std::set<std::string> users{"alice@example.org", "bob@example.org", "postmaster"};
+    mutable std::vector<std::string> header_blocks;
 };
 
 class RecordingObserver : public SessionObserver {
@@ -124,6 +133,7 @@ public:
     const std::string& greeting() const { return greeting_; }
     ServerSession& session() { return session_; }
     RecordingObserver& observer() { return observer_; }
+    const TestPolicy& policy() const { return policy_; }
 
 private:
     void handle(const Action& action) {

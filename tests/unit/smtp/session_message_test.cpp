@@ -285,5 +285,53 @@ TEST(Message, TraceCarriesTheSessionFacts) {
     EXPECT_TRUE(d.envelopes.at(0).smtputf8);
 }
 
+// The origin (smtp/origin.hpp) comes from what the session knows, never from the client's words.
+TEST(Message, OriginIsDecidedWhenTheMessageIsAccepted) {
+    const std::string submit = "EHLO c\r\nAUTH PLAIN AGFsaWNlAHNlY3JldA==\r\nMAIL FROM:<alice@example.org>\r\n"
+                               "RCPT TO:<bob@example.org>\r\nDATA\r\nx\r\n.\r\n";
+    const std::string relay = "EHLO c\r\nMAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\nx\r\n.\r\n";
+    PeerInfo local_peer{"", 0, false};
+    local_peer.local_uid = 1000;
+    local_peer.local_user = "alice@example.org";
+    struct Case { const char* name; Role role; bool tls; PeerInfo peer; std::string commands; Origin want; };
+    for (const auto& c : std::vector<Case>{
+             {"mx, stranger", Role::mx, false, PeerInfo{"192.0.2.1", 1, false}, relay, Origin::internet},
+             {"mx, trusted network", Role::mx, false, PeerInfo{"192.0.2.1", 1, true}, relay, Origin::trusted_network},
+             {"submissions, AUTH", Role::submissions, true, PeerInfo{"192.0.2.1", 1, false}, submit, Origin::authenticated},
+             {"submissions, AUTH, trusted", Role::submissions, true, PeerInfo{"192.0.2.1", 1, true}, submit,
+              Origin::authenticated},
+             {"local socket", Role::local, false, local_peer, relay, Origin::local_submission}}) {
+        Dialogue d(test_settings(c.role), c.tls ? std::optional<TlsInfo>(testing::test_tls()) : std::nullopt, c.peer);
+        d.send(c.commands);
+        ASSERT_EQ(d.envelopes.size(), 1u) << c.name;
+        EXPECT_EQ(d.envelopes[0].origin, c.want) << c.name;
+    }
+}
+
+// The end-of-message policy gets the header block only (not the body, not
+// past the first empty line), from DATA and from BDAT chunks alike.
+TEST(Message, EndOfMessagePolicySeesTheHeaderBlock) {
+    Dialogue d(test_settings());
+    d.send(std::string(envelope_commands) + "DATA\r\nSubject: a\r\nFrom: x@example.org\r\n\r\nFrom: mallory\r\n.\r\n");
+    d.send(std::string(envelope_commands) + "BDAT 12\r\nSubject: b\r\nBDAT 29 LAST\r\nFrom: y@example.org\r\n\r\nbody\r\n");
+    EXPECT_EQ(d.policy().header_blocks, (std::vector<std::string>{"Subject: a\r\nFrom: x@example.org\r\n",
+                                                                   "Subject: b\r\nFrom: y@example.org\r\n"}));
+    EXPECT_EQ(d.messages.size(), 2u);
+}
+
+TEST(Message, EndOfMessageRefusalDropsTheMessage) {
+    Dialogue d(test_settings());
+    d.send(envelope_commands);
+    EXPECT_EQ(d.send("DATA\r\nFrom: mallory@example.org\r\n\r\nhi\r\n.\r\n"),
+              "354 End data with <CR><LF>.<CR><LF>\r\n"
+              "553 5.7.1 <mallory@example.org>: From: header address not owned by user x\r\n");
+    EXPECT_EQ(d.events, (std::vector<std::string>{"begin", "abort"}));
+    EXPECT_TRUE(d.messages.empty());
+    EXPECT_EQ(d.session().state(), State::ready);
+    EXPECT_EQ(d.send("RCPT TO:<alice@example.org>\r\n"), "503 5.5.1 Error: need MAIL command\r\n");
+    d.send(std::string(envelope_commands) + "BDAT 29 LAST\r\nFrom: mallory@example.org\r\n\r\n");
+    EXPECT_EQ(d.events, (std::vector<std::string>{"begin", "abort", "begin", "abort"}));
+}
+
 }  // namespace
 }  // namespace cartero::smtp

@@ -59,8 +59,9 @@ TEST(FsSpool, CommitThenRecoverRoundTrip) {
     std::filesystem::remove_all(directory);
 }
 
-// RFC 3461 parameters survive a restart, and a DONE mark (which makes recovery copy
-// the message forward) keeps them too.
+// RFC 3461 parameters and the origin (which decides DKIM signing and SRS)
+// survive a restart, and a DONE mark (which makes recovery copy the message
+// forward) keeps them too.
 TEST(FsSpool, DsnParametersSurviveRecovery) {
     const auto directory = testing::fresh_directory("dsn");
     {
@@ -70,6 +71,7 @@ TEST(FsSpool, DsnParametersSurviveRecovery) {
         envelope.ret = DsnReturn::headers;
         envelope.envid = "ENV 1";
         envelope.recipient_dsn = {{smtp::notify_never, "", ""}, {smtp::notify_delay, "rfc822", "B@x"}};
+        envelope.origin = Origin::trusted_network;
         std::promise<std::error_code> done;
         const std::string id = spool->new_id();
         spool->commit(id, envelope, std::make_shared<const std::string>("x"),
@@ -86,6 +88,7 @@ TEST(FsSpool, DsnParametersSurviveRecovery) {
         EXPECT_EQ(got.envid, "ENV 1");
         EXPECT_EQ(got.dsn(0), (RecipientDsn{smtp::notify_never, "", ""}));
         EXPECT_EQ(got.dsn(1), (RecipientDsn{smtp::notify_delay, "rfc822", "B@x"}));
+        EXPECT_EQ(got.origin, Origin::trusted_network);
         EXPECT_EQ(recovered[0].done, (std::vector<bool>{true, false}));
     }
     std::filesystem::remove_all(directory);

@@ -86,11 +86,14 @@ TEST(Record, PreDsnRecordStillDecodes) {
     EXPECT_EQ(message->envelope.envid, "");
     EXPECT_EQ(message->envelope.dsn(0), RecipientDsn{});
     EXPECT_EQ(message->envelope.dsn(1), RecipientDsn{});
+    // A record from before origins were kept: it names an auth user, so authenticated.
+    EXPECT_EQ(message->envelope.origin, Origin::authenticated);
 }
 
 TEST(Record, WithoutDsnParametersTheOldFormatIsWritten) {
     Envelope envelope{"s@x", {"a@y", "b@z"}, "u@x", true, false, 1700000000};
     envelope.recipient_dsn = {RecipientDsn{}, RecipientDsn{}};  // present but all defaults
+    envelope.origin = Origin::authenticated;  // what a record naming an auth user implies
     const auto data = std::make_shared<const std::string>("Subject: old\r\n\r\nbody\r\n");
     EXPECT_EQ(flatten(encode_message("OLD1", envelope, {false, true}, data, 7)), pre_dsn_record);
 }
@@ -154,10 +157,55 @@ TEST(Record, DsnSectionDamageIsRefused) {
         EXPECT_FALSE(decode_message(damaged).has_value()) << "byte " << at << " = " << int(value);
     }
     std::string unknown_flag = payload;
-    unknown_flag[4 + 7 + 4] |= 8;
+    unknown_flag[4 + 7 + 4] |= 16;
     EXPECT_FALSE(decode_message(unknown_flag).has_value());
     for (std::size_t length = 0; length < payload.size(); ++length)
         EXPECT_FALSE(decode_message(payload.substr(0, length)).has_value()) << "length " << length;
+}
+
+// Origins (record.hpp): an octet only when the origin is not the one a record
+// without it implies, so messages from the internet and from authenticated
+// users keep the old bytes, and every origin survives a round trip (recovery).
+TEST(Record, OriginIsKeptAndOnlyWrittenWhenNotImplied) {
+    Envelope envelope{"s@x", {"a@y", "b@z"}, "u@x", true, false, 1700000000};
+    envelope.origin = Origin::authenticated;
+    const auto data = std::make_shared<const std::string>("Subject: old\r\n\r\nbody\r\n");
+    EXPECT_EQ(flatten(encode_message("OLD1", envelope, {false, true}, data, 7)), pre_dsn_record);
+    struct Case { const char* auth_user; Origin origin; bool octet; };
+    for (const auto& c : std::vector<Case>{{"", Origin::internet, false},
+                                           {"", Origin::trusted_network, true},
+                                           {"", Origin::cartero, true},
+                                           {"u@x", Origin::authenticated, false},
+                                           {"u@x", Origin::local_submission, true},
+                                           {"u@x", Origin::internet, true}}) {
+        Envelope e{"s@x", {"a@y"}, c.auth_user, false, false, 1};
+        e.origin = c.origin;
+        Envelope implied = e;
+        implied.origin = c.auth_user[0] == '\0' ? Origin::internet : Origin::authenticated;
+        const std::string bytes = flatten(encode_message("ID", e, {false}, data, 7));
+        const std::string without = flatten(encode_message("ID", implied, {false}, data, 7));
+        EXPECT_EQ(bytes != without, c.octet) << smtp::to_string(c.origin);
+        const auto message = decode_message(read_at(bytes, 0, 7).payload);
+        ASSERT_TRUE(message) << smtp::to_string(c.origin);
+        EXPECT_EQ(message->envelope.origin, c.origin);
+    }
+}
+
+TEST(Record, OriginOctetDamageIsRefused) {
+    Envelope envelope{"s@x", {"a@y"}, "", false, false, 1};
+    envelope.origin = Origin::trusted_network;
+    const auto encoded = encode_message("ID", envelope, {false}, std::make_shared<const std::string>("data"), 0);
+    std::string payload = flatten(encoded).substr(header_size, encoded.head.size() - header_size + 4);
+    ASSERT_TRUE(decode_message(payload));
+    // After id(2+2), sender(4+3), auth(4+0), flags(1), received_at(8), count(4), recipient(4+3), done bits(1).
+    const std::size_t origin_at = 4 + 7 + 4 + 1 + 8 + 4 + 7 + 1;
+    ASSERT_EQ(payload[origin_at], '\x03');
+    // Above the last origin, or equal to the implied one (no encoder writes that).
+    for (char value : {'\x05', '\xff', '\x00'}) {
+        std::string damaged = payload;
+        damaged[origin_at] = value;
+        EXPECT_FALSE(decode_message(damaged).has_value()) << int(value);
+    }
 }
 
 }  // namespace
