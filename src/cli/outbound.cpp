@@ -57,7 +57,7 @@ bool dns_changed(const config::Config& running, const config::Config& fresh) {
 // naming addresses in several domains has no single aligned domain: not signed.
 std::string signing_domain(const spool::QueuedMessage& message) {
     if (!smtp::is_ours(message.envelope.origin)) return {};
-    const smtp::FromField from = smtp::from_field(smtp::header_block(*message.data));
+    const smtp::FromField from = smtp::from_field(*message.data);  // the header block only
     if (from.status != smtp::FromField::Status::found) return {};
     const std::string domain = smtp::lower_ascii(accounts::domain_of(from.addresses.front()));
     for (const auto& address : from.addresses)

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "smtp/ascii.hpp"
+#include "smtp/header_fields.hpp"
 
 namespace cartero::smtp {
 namespace {
@@ -16,35 +17,6 @@ std::string_view trimmed(std::string_view text) {
     while (!text.empty() && (is_wsp(text.back()) || text.back() == '\r' || text.back() == '\n'))
         text.remove_suffix(1);
     return text;
-}
-
-// One header field: its name and its value with the folding left in.
-struct Field {
-    std::string_view name;
-    std::string_view value;
-};
-
-// RFC 5322 2.2 / 2.2.3: a field runs to the CRLF not followed by WSP. Lines
-// ending in a bare LF are taken too (the session refuses them, stored mail
-// never has them; being lenient here cannot widen what is accepted).
-std::vector<Field> fields_of(std::string_view block) {
-    std::vector<Field> fields;
-    std::size_t at = 0;
-    while (at < block.size()) {
-        std::size_t end = at;
-        for (;;) {
-            end = block.find('\n', end);
-            if (end == std::string_view::npos || end + 1 >= block.size() || !is_wsp(block[end + 1])) break;
-            ++end;
-        }
-        if (end == std::string_view::npos) end = block.size();
-        const std::string_view line = block.substr(at, end - at);
-        const std::size_t colon = line.find(':');
-        // RFC 5322 4.5.8 (obs-optional): WSP may stand between the name and the colon.
-        if (colon != std::string_view::npos) fields.push_back({trimmed(line.substr(0, colon)), line.substr(colon + 1)});
-        at = end + 1;
-    }
-    return fields;
 }
 
 // Reads a quoted string or a comment starting at text[at] (the opening
@@ -187,17 +159,15 @@ std::vector<std::string> mailbox_list(std::string_view value) {
     return out;
 }
 
+// The fields are found by the scanner that counts Received fields and reads
+// Delivered-To (header_fields.hpp): one reading of the header block for all.
 FromField from_field(std::string_view block) {
-    FromField result;
-    for (const Field& field : fields_of(block)) {
-        if (!iequals(field.name, "From")) continue;
-        if (result.status != FromField::Status::absent) {
-            result = {FromField::Status::several, {}};
-            return result;
-        }
-        result.addresses = mailbox_list(field.value);
-        result.status = result.addresses.empty() ? FromField::Status::unparseable : FromField::Status::found;
-    }
+    HeaderFieldScanner scanner("From", block.size() + 1);  // a limit no value reaches: none is dropped
+    scanner.feed(block);
+    if (scanner.count() == 0) return {};
+    if (scanner.count() > 1) return {FromField::Status::several, {}};
+    FromField result{FromField::Status::found, mailbox_list(scanner.values().front())};
+    if (result.addresses.empty()) result.status = FromField::Status::unparseable;
     return result;
 }
 

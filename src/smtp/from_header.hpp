@@ -50,7 +50,9 @@ struct FromField {
     std::vector<std::string> addresses;  // "local@domain" as written, for `found`
 };
 
-FromField from_field(std::string_view header_block);
+// The From: fields of a message's header block (given alone, or with the body:
+// reading stops where the header block ends).
+FromField from_field(std::string_view message);
 
 // The addresses of a From: field's value (unfolded or not); empty when any
 // part of it does not read as a mailbox.
