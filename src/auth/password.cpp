@@ -12,6 +12,8 @@
 #include <memory>
 #include <stdexcept>
 
+#include "base/file_io.hpp"
+
 namespace cartero::auth {
 namespace {
 
@@ -66,31 +68,14 @@ std::optional<std::array<unsigned char, AppPasswordKey::size>> read_key(const st
     return key;
 }
 
-void fsync_path(const std::filesystem::path& path, int flags) {
-    const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-    if (fd >= 0) {
-        ::fsync(fd);
-        ::close(fd);
-    }
-}
-
-// Write to a private temp file, make it durable, then link() it into place:
-// link fails with EEXIST if another process (server vs CLI) won the race, and
-// a reader never sees a half-written key.
+// Made once, durably (base::create_durably): if another process (server vs
+// CLI) won the race, its key stands and is the one read back.
 void create_key(const std::filesystem::path& path) {
     std::array<unsigned char, AppPasswordKey::size> key{};
     randombytes_buf(key.data(), key.size());
-    const auto temp = path.string() + ".tmp." + std::to_string(::getpid());
-    const int fd = ::open(temp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
-    if (fd < 0) throw key_error(temp, error_text());
-    const bool written = ::write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) && ::fsync(fd) == 0;
-    ::close(fd);
-    const bool linked = written && (::link(temp.c_str(), path.c_str()) == 0 || errno == EEXIST);
-    const auto reason = error_text();
-    ::unlink(temp.c_str());
+    const auto error = base::create_durably(path, {reinterpret_cast<const char*>(key.data()), key.size()});
     sodium_memzero(key.data(), key.size());
-    if (!linked) throw key_error(path, reason);
-    fsync_path(path.parent_path(), O_RDONLY | O_DIRECTORY);
+    if (error && error != std::errc::file_exists) throw key_error(path, error.message());
 }
 
 }  // namespace

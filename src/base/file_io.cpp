@@ -104,4 +104,21 @@ std::error_code fsync_directory(const std::filesystem::path& directory) {
     return {};
 }
 
+std::error_code create_durably(const std::filesystem::path& path, std::string_view bytes, mode_t mode) {
+    const auto temp = path.string() + ".tmp." + std::to_string(::getpid());
+    std::error_code error;
+    {
+        UniqueFd fd = open_file(temp, O_CREAT | O_EXCL | O_WRONLY, error, mode);
+        if (error) return error;
+        // The umask may have removed bits but never adds any; fchmod makes the mode exact.
+        if (::fchmod(fd.get(), mode) != 0) error = last_error();
+        if (!error) error = write_all(fd.get(), bytes);
+        if (!error && ::fsync(fd.get()) != 0) error = last_error();
+    }
+    if (!error && ::link(temp.c_str(), path.c_str()) != 0) error = last_error();
+    ::unlink(temp.c_str());
+    if (error) return error;
+    return fsync_directory(path.parent_path());
+}
+
 }  // namespace cartero::base

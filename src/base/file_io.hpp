@@ -42,6 +42,13 @@ std::error_code read_whole(int fd, std::string& out);
 // Reads exactly `length` bytes at `offset`; a short file is an error (EIO).
 std::error_code pread_exact(int fd, char* out, std::size_t length, std::uint64_t offset);
 
+// Creates `path` holding `bytes` with `mode`, as one durable step: a private
+// temporary file next to it is written and fsynced, then link(2)ed into place,
+// then the directory is fsynced. A reader never sees a partial file, and link
+// never replaces: when `path` exists already (another process made it first)
+// the result is std::errc::file_exists and that file is left as it is.
+std::error_code create_durably(const std::filesystem::path& path, std::string_view bytes, mode_t mode = 0600);
+
 // fsync(2) on a directory, so an entry created, renamed or removed in it
 // survives a power cut (POSIX leaves that undefined without it).
 std::error_code fsync_directory(const std::filesystem::path& directory);

@@ -242,8 +242,7 @@ std::shared_ptr<delivery::Courier> make_maildir_courier(const config::Config& lo
 // configures (the loader checked the new file's listeners, not the running ones).
 void check_tls_for_listeners(const config::Config& config) {
     for (const config::Listener& listener : config.listeners) {
-        const bool needs_tls = listener.role != config::ListenerRole::mx;  // as the loader's check
-        if (needs_tls && (config.tls.cert.empty() || config.tls.key.empty()))
+        if (config::needs_tls(listener.role) && (config.tls.cert.empty() || config.tls.key.empty()))
             throw config::ConfigError(config.source.string() + ": tls.cert: the running " +
                                       std::string(config::to_string(listener.role)) +
                                       " listener needs a certificate until restart (keep tls.cert and tls.key set)");

@@ -240,6 +240,8 @@ std::filesystem::path maildir_for(const Config&, std::string_view localpart, std
 std::filesystem::path maildir_root(const Config&);
 
 std::string_view to_string(ListenerRole);
+// Whether a listener of this role cannot run without [tls] cert and key.
+bool needs_tls(ListenerRole);
 std::optional<ListenerRole> listener_role_from_string(std::string_view);  // "mx", "submission", "submissions"
 
 std::string_view to_string(Transport);

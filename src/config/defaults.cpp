@@ -84,6 +84,12 @@ Config embedded_default(const std::filesystem::path& home) {
     return config;
 }
 
+bool needs_tls(ListenerRole role) {
+    // submissions is TLS from the first octet (RFC 8314 3.3); submission must
+    // offer STARTTLS because AUTH is never allowed in plaintext.
+    return role == ListenerRole::submission || role == ListenerRole::submissions;
+}
+
 std::string_view to_string(ListenerRole role) {
     // Not in kRoleNames on purpose: listener_role_from_string must not know it.
     if (role == ListenerRole::local) return "local";

@@ -139,12 +139,6 @@ constexpr Ordering kOrderings[] = {
 // The scopes written as arrays of tables, one entry per [[name]].
 constexpr Scope kEntryScopes[] = {Scope::listener, Scope::route, Scope::relay, Scope::destination, Scope::lmtp};
 
-bool needs_tls(ListenerRole role) {
-    // submissions is TLS from the first octet (RFC 8314 3.3); submission must
-    // offer STARTTLS because AUTH is never allowed in plaintext.
-    return role != ListenerRole::mx;
-}
-
 // ---- the walk ----------------------------------------------------------------
 
 class Loader {

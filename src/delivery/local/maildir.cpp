@@ -372,33 +372,33 @@ std::uint64_t fnv1a(std::string_view text) {
     return hash;
 }
 
-// Letters and digits as they are, anything else as \ooo (the spec's escape
-// for the host part): the queue ID stays inside the name's middle part, with
-// no '/', ':' or '.'. Queue IDs from the spool are letters and digits.
-std::string name_safe(std::string_view text) {
+// `text` with every octet that `keep` refuses written as \ooo, the escape the
+// Maildir spec gives for the host part of a name.
+template <typename Keep>
+std::string escaped(std::string_view text, Keep keep) {
     std::string out;
     for (const char c : text) {
-        if (std::isalnum(static_cast<unsigned char>(c))) {
+        if (keep(c)) {
             out += c;
             continue;
         }
-        char escaped[5];
-        std::snprintf(escaped, sizeof escaped, "\\%03o", static_cast<unsigned char>(c));
-        out += escaped;
+        char octal[5];
+        std::snprintf(octal, sizeof octal, "\\%03o", static_cast<unsigned char>(c));
+        out += octal;
     }
     return out;
+}
+
+// The queue ID inside a copy's name: letters and digits only (spool IDs are),
+// so no '/', ':' or '.' can reach the name's middle part.
+std::string name_safe(std::string_view text) {
+    return escaped(text, [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
 }
 
 }  // namespace
 
 std::string maildir_host(std::string_view hostname) {
-    std::string out;
-    for (char c : hostname) {
-        if (c == '/') out += "\\057";
-        else if (c == ':') out += "\\072";
-        else out += c;
-    }
-    return out;
+    return escaped(hostname, [](char c) { return c != '/' && c != ':'; });
 }
 
 MaildirCourier::MaildirCourier(std::filesystem::path root, MailboxPath mailbox_path, std::string hostname,

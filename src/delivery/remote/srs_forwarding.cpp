@@ -1,10 +1,8 @@
 // SrsForwarding; see srs_forwarding.hpp.
 #include "delivery/remote/srs_forwarding.hpp"
 
-#include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <unistd.h>
 
 #include <array>
 #include <cerrno>
@@ -37,26 +35,16 @@ std::vector<std::string> read_secrets(const std::filesystem::path& path) {
     return secrets;
 }
 
-// As the other keys in data_dir (auth/password.cpp): a private temp file made
-// durable, then link()ed into place, so a reader never sees half a secret and
-// two processes racing end up with the same one.
+// Made once, durably (base::create_durably): when another process made the
+// file first, its secret stands and is the one read back.
 void create_secret(const std::filesystem::path& path) {
     std::array<unsigned char, secret_octets> random{};
     if (RAND_bytes(random.data(), static_cast<int>(random.size())) != 1) throw secret_error(path, "no random octets");
     std::array<unsigned char, 4 * (secret_octets + 2) / 3 + 1> text{};
     const int length = EVP_EncodeBlock(text.data(), random.data(), static_cast<int>(random.size()));
     const std::string line = std::string(reinterpret_cast<const char*>(text.data()), static_cast<std::size_t>(length)) + "\n";
-    const auto temp = path.string() + ".tmp." + std::to_string(::getpid());
-    std::error_code error;
-    base::UniqueFd fd = base::open_file(temp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, error, 0600);
-    if (error) throw secret_error(temp, error.message());
-    error = base::write_all(fd.get(), line);
-    if (!error && ::fsync(fd.get()) != 0) error = base::last_error();
-    fd = {};
-    if (!error && ::link(temp.c_str(), path.c_str()) != 0 && errno != EEXIST) error = base::last_error();
-    ::unlink(temp.c_str());
-    if (error) throw secret_error(path, error.message());
-    (void)base::fsync_directory(path.parent_path());
+    const auto error = base::create_durably(path, line);
+    if (error && error != std::errc::file_exists) throw secret_error(path, error.message());
 }
 
 }  // namespace
