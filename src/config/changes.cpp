@@ -3,24 +3,9 @@
 
 #include <algorithm>
 #include <set>
-#include <stdexcept>
 
 namespace cartero::config {
 namespace {
-
-// Calls f with the entries of an entry scope ([[listener]], [[route]], ...).
-template <typename C, typename F>
-decltype(auto) with_entries(C& config, Scope scope, F&& f) {
-    switch (scope) {
-    case Scope::listener: return f(config.listeners);
-    case Scope::route: return f(config.routes);
-    case Scope::relay: return f(config.relays);
-    case Scope::destination: return f(config.destinations);
-    case Scope::lmtp: return f(config.lmtp_servers);
-    case Scope::global: break;
-    }
-    throw std::logic_error("with_entries: not an entry scope");
-}
 
 std::size_t entry_count(const Config& config, Scope scope) {
     return with_entries(config, scope, [](const auto& entries) { return entries.size(); });

@@ -224,14 +224,7 @@ private:
 
     // Entry keys store into the last entry (schema.hpp), so it must exist first.
     void start_entry(Scope scope) {
-        switch (scope) {
-        case Scope::listener: config_.listeners.emplace_back(); return;
-        case Scope::route: config_.routes.emplace_back(); return;
-        case Scope::relay: config_.relays.emplace_back(); return;
-        case Scope::destination: config_.destinations.emplace_back(); return;
-        case Scope::lmtp: config_.lmtp_servers.emplace_back(); return;
-        case Scope::global: return;
-        }
+        if (scope != Scope::global) with_entries(config_, scope, [](auto& entries) { entries.emplace_back(); });
     }
 
     void check_required(const toml::table& table, const std::string& section, Scope scope) const {

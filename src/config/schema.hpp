@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -36,6 +37,21 @@ enum class Kind {
 // Entry keys have no default: every entry must set all the keys of its scope
 // that are not marked optional.
 enum class Scope { global, listener, route, relay, destination, lmtp };
+
+// Calls f with the entries of an entry scope ([[listener]], [[route]], ...) of
+// `config`; the one place that knows which vector holds which scope.
+template <typename C, typename F>
+decltype(auto) with_entries(C& config, Scope scope, F&& f) {
+    switch (scope) {
+    case Scope::listener: return f(config.listeners);
+    case Scope::route: return f(config.routes);
+    case Scope::relay: return f(config.relays);
+    case Scope::destination: return f(config.destinations);
+    case Scope::lmtp: return f(config.lmtp_servers);
+    case Scope::global: break;
+    }
+    throw std::logic_error("with_entries: not an entry scope");
+}
 
 // What SIGHUP does with a changed value (docs/operations.md, "Reloading").
 //   live     the running server takes the new value: new sessions, deliveries,
