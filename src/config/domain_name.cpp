@@ -50,6 +50,11 @@ std::optional<std::string> ascii_domain_name(std::string_view name) {
     return ascii;
 }
 
+bool forbidden_in_account_address(char c) {
+    const auto octet = static_cast<unsigned char>(c);
+    return octet <= 0x20 || octet == 0x7f || c == '"' || c == '\\' || c == '<' || c == '>';
+}
+
 std::string lower_ascii(std::string_view text) {
     std::string lowered(text);
     std::transform(lowered.begin(), lowered.end(), lowered.begin(),

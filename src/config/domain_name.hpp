@@ -28,4 +28,9 @@ std::optional<std::string> ascii_domain_name(std::string_view name);
 // config stores them in one case and the policy compares bytes.
 std::string lower_ascii(std::string_view text);
 
+// Octets an account or alias address may not contain (a space or control
+// character, a quote, backslash or angle bracket): the one rule for the
+// accounts store and for addresses written in the config (accounts.postmaster).
+bool forbidden_in_account_address(char c);
+
 }  // namespace cartero::config

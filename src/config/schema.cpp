@@ -101,10 +101,8 @@ void store_accounts_postmaster(Config& config, const Value& value) {
     const auto& text = std::get<std::string>(value);
     const auto at = text.rfind('@');
     const bool plain_local = at != std::string::npos && at > 0 &&
-                             std::none_of(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), [](char c) {
-                                 return static_cast<unsigned char>(c) <= 0x20 || c == '"' || c == '\\' || c == '<' ||
-                                        c == '>' || c == '@' || c == 0x7f;
-                             });
+                             std::none_of(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at),
+                                          [](char c) { return c == '@' || forbidden_in_account_address(c); });
     if (!text.empty() && !plain_local) {
         throw InvalidValue("\"" + text + "\" is not an address",
                            "write the mailbox that receives postmaster mail, e.g. \"alice@example.org\", or \"\"");

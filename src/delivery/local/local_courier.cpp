@@ -1,23 +1,12 @@
 // LocalCourier: see local_courier.hpp.
 #include "delivery/local/local_courier.hpp"
 
-#include <algorithm>
-#include <cctype>
-
+#include "accounts/address.hpp"
 #include "config/listen_address.hpp"
 #include "delivery/local/lmtp.hpp"
 
 namespace cartero::delivery {
 namespace {
-
-// Domains in the config are lower case (config/schema.cpp); the address may not be.
-std::string domain_of(std::string_view address) {
-    const auto at = address.rfind('@');
-    std::string domain(at == std::string_view::npos ? std::string_view{} : address.substr(at + 1));
-    std::transform(domain.begin(), domain.end(), domain.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return domain;
-}
 
 std::shared_ptr<Courier> default_lmtp(const std::string& address, const config::Config& config) {
     // The address was checked when the config was loaded; this parse cannot fail.
@@ -78,8 +67,9 @@ void LocalCourier::abandon() {
 }
 
 DeliveryOutcome LocalCourier::deliver(const spool::QueuedMessage& message, std::string_view recipient) {
-    // Held for the whole delivery, so an update() meanwhile cannot destroy it.
-    const std::shared_ptr<Courier> lmtp = lmtp_for(domain_of(recipient));
+    // Held for the whole delivery, so an update() meanwhile cannot destroy it. The
+    // domain normalised as the config stores it (lower-case A-label).
+    const std::shared_ptr<Courier> lmtp = lmtp_for(accounts::normalize_domain(accounts::domain_of(recipient)));
     return lmtp ? lmtp->deliver(message, recipient) : maildir_.deliver(message, recipient);
 }
 
