@@ -8,9 +8,8 @@
 #include <spdlog/spdlog.h>
 
 #include "accounts/address.hpp"
-#include "config/changes.hpp"
+#include "config/schema.hpp"
 #include "dns/unbound_resolver.hpp"
-#include "smtp/ascii.hpp"
 #include "smtp/from_header.hpp"
 
 namespace cartero::cli {
@@ -44,12 +43,6 @@ void log_keys(const dkim::Signer& signer) {
         spdlog::info("DKIM key for {} (selector {}) loaded", key.domain, key.selector);
 }
 
-bool dns_changed(const config::Config& running, const config::Config& fresh) {
-    const auto changed = config::changed_keys(running, fresh);
-    return std::any_of(changed.begin(), changed.end(),
-                       [](const config::KeySpec* spec) { return spec->key.starts_with("dns."); });
-}
-
 // The domain a message may be signed as (docs/dkim.md): only mail that our
 // users or cartero itself sent (smtp/origin.hpp; never mail from the internet,
 // even when it claims one of our domains), and only as the domain of its From:
@@ -59,9 +52,9 @@ std::string signing_domain(const spool::QueuedMessage& message) {
     if (!smtp::is_ours(message.envelope.origin)) return {};
     const smtp::FromField from = smtp::from_field(*message.data);  // the header block only
     if (from.status != smtp::FromField::Status::found) return {};
-    const std::string domain = smtp::lower_ascii(accounts::domain_of(from.addresses.front()));
+    const std::string domain = accounts::normalize_domain(accounts::domain_of(from.addresses.front()));
     for (const auto& address : from.addresses)
-        if (smtp::lower_ascii(accounts::domain_of(address)) != domain) return {};
+        if (accounts::normalize_domain(accounts::domain_of(address)) != domain) return {};
     return domain;
 }
 
@@ -69,12 +62,12 @@ std::string signing_domain(const spool::QueuedMessage& message) {
 
 delivery::SignHook Outbound::sign_hook() {
     return [this](const spool::QueuedMessage& message) {
-        const std::shared_ptr<const Signing> signing = signing_.load();
+        const std::shared_ptr<const dkim::Signer> signer = signer_.load();
         const std::string domain = signing_domain(message);
-        if (domain.empty() || !signing->signer->has_key(domain)) return std::string{};
+        if (domain.empty() || !signer->has_key(domain)) return std::string{};
         const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                              std::chrono::system_clock::now().time_since_epoch()).count();
-        dkim::SignResult result = signing->signer->sign(*message.data, domain, now);
+        dkim::SignResult result = signer->sign(*message.data, domain, now);
         if (!result.is_signed())
             spdlog::warn("{}: not DKIM-signed for {}: {} {}", message.id, domain,
                          dkim::to_string(*result.why_not), result.detail);
@@ -83,16 +76,19 @@ delivery::SignHook Outbound::sign_hook() {
 }
 
 Outbound::Outbound(const config::Config& config)
-    : config_(std::make_shared<const config::Config>(config)), resolver_(make_resolver(config)),
-      signing_(std::make_shared<const Signing>(Signing{load_signer(config)})),
+    : resolver_(make_resolver(config)),
+      signer_(load_signer(config)),
       courier_(std::make_unique<delivery::SmtpCourier>(config, resolver_, sign_hook())) {
-    log_keys(*signing_.load()->signer);
+    log_keys(*signer_.load());
 }
 
-Outbound::Prepared Outbound::prepare(const config::Config& config) const {
+Outbound::Prepared Outbound::prepare(const config::Config& config,
+                                     const std::vector<const config::KeySpec*>& changed) const {
     Prepared prepared;
     prepared.config = std::make_shared<const config::Config>(config);
-    if (dns_changed(*config_, config)) prepared.resolver = make_resolver(config);
+    const bool dns_changed = std::any_of(changed.begin(), changed.end(),
+                                         [](const config::KeySpec* spec) { return spec->key.starts_with("dns."); });
+    if (dns_changed) prepared.resolver = make_resolver(config);
     prepared.signer = load_signer(config);
     return prepared;
 }
@@ -100,9 +96,8 @@ Outbound::Prepared Outbound::prepare(const config::Config& config) const {
 void Outbound::apply(Prepared prepared) {
     if (prepared.resolver) resolver_.swap(std::move(prepared.resolver));
     log_keys(*prepared.signer);
-    signing_.store(std::make_shared<const Signing>(Signing{std::move(prepared.signer)}));
+    signer_.store(std::move(prepared.signer));
     courier_->update(*prepared.config);
-    config_ = std::move(prepared.config);
 }
 
 }  // namespace cartero::cli

@@ -5,7 +5,7 @@
 // Startup errors (a bad resolver address, an unusable DKIM key file) throw
 // config::ConfigError phrased for the operator, before anything listens.
 //
-// SIGHUP goes in two steps (cli/reload.hpp): prepare() builds everything that
+// SIGHUP goes in two steps (the Reloader in cli/serve_command.cpp): prepare() builds everything that
 // can fail — a new resolver when a dns.* key changed, the DKIM keys read
 // again from dkim.key_dir — and throws like startup; apply() swaps it all in
 // and cannot fail. Deliveries in progress finish with what they started with.
@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "config/config.hpp"
+#include "config/schema.hpp"
 #include "delivery/remote/smtp_courier.hpp"
 #include "dkim/signer.hpp"
 #include "dns/resolver.hpp"
@@ -51,20 +52,17 @@ public:
         std::shared_ptr<const dkim::Signer> signer;
     };
     // SIGHUP, step one: throws config::ConfigError naming the problem.
-    Prepared prepare(const config::Config& config) const;
+    // `changed`: the keys that differ from the running configuration (config/changes.hpp).
+    Prepared prepare(const config::Config& config, const std::vector<const config::KeySpec*>& changed) const;
     // Step two: new relays, destinations, timeouts, resolver and DKIM keys for
     // the next deliveries.
     void apply(Prepared prepared);
 
 private:
-    struct Signing {
-        std::shared_ptr<const dkim::Signer> signer;
-    };
     delivery::SignHook sign_hook();
 
-    std::shared_ptr<const config::Config> config_;  // the running one; touched by SIGHUP only
     SwappableResolver resolver_;
-    std::atomic<std::shared_ptr<const Signing>> signing_;
+    std::atomic<std::shared_ptr<const dkim::Signer>> signer_;  // swapped whole on reload
     std::unique_ptr<delivery::SmtpCourier> courier_;
 };
 

@@ -300,7 +300,7 @@ private:
         prepared.directory = parts_.directory.prepare(prepared.config.local_domains, prepared.config.routes,
                                                         prepared.config.accounts);
         if (maildir_changed(changed)) prepared.maildir = make_maildir_courier(prepared.config);
-        prepared.outbound = parts_.outbound.prepare(prepared.config);
+        prepared.outbound = parts_.outbound.prepare(prepared.config, changed);
         return prepared;
     }
 

@@ -58,7 +58,7 @@ decltype(auto) with_entries(C& config, Scope scope, F&& f) {
 //            lookups and signatures use it;
 //   restart  read only at start (sockets, threads, paths of open files): a
 //            reload keeps the running value and logs the key as needing a
-//            restart (cli/reload.hpp). Every key of an entry scope shares one mode.
+//            restart (the Reloader in cli/serve_command.cpp). Every key of an entry scope shares one mode.
 enum class Reload { live, restart };
 
 // A value after TOML type checking: text and path -> string, text_list -> vector,
