@@ -55,7 +55,7 @@ bool Directory::is_postmaster(std::string_view address) const {
     return key.find('@') == std::string::npos || is_local_domain(domain_of(key));
 }
 
-std::optional<std::string> Directory::postmaster_problem() const {
+std::optional<std::string> Directory::postmaster_problem(std::string_view cartero) const {
     std::vector<std::string> sorted(domains_.begin(), domains_.end());
     std::sort(sorted.begin(), sorted.end());
     for (const auto& domain : sorted) {
@@ -63,7 +63,7 @@ std::optional<std::string> Directory::postmaster_problem() const {
         const auto mailboxes = resolve(address);
         if (mailboxes && (!mailboxes->empty() || !remote_targets(address).empty())) continue;
         return "mail to " + address + " (RFC 5321 4.5.1: always accepted) has nowhere to go: it would bounce. " +
-               "Create the alias (cartero alias add " + postmaster_ + " you@" + primary_domain_ +
+               "Create the alias (" + std::string(cartero) + " alias add " + postmaster_ + " you@" + primary_domain_ +
                ") or set accounts.postmaster in the config file";
     }
     return std::nullopt;

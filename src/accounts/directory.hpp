@@ -64,7 +64,9 @@ public:
     // Why mail to postmaster@ some local domain leads to no mailbox and no
     // remote address ("postmaster@b.example: ... create the alias ..."), or
     // nullopt. The server logs it as a warning whenever the snapshot changes.
-    std::optional<std::string> postmaster_problem() const;
+    // `cartero` starts the command it suggests: the server passes the one that
+    // reaches its own data ("cartero --config FILE"), so it works as printed.
+    std::optional<std::string> postmaster_problem(std::string_view cartero = "cartero") const;
 
     // The [[route]] for exactly this domain (case-insensitive; no parent-domain
     // or wildcard match), or nullptr. Valid as long as this snapshot.

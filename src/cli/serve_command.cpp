@@ -46,9 +46,12 @@ constexpr auto account_poll_interval = std::chrono::milliseconds(200);
 // on SQLite).
 class LiveDirectory {
 public:
+    // `cartero`: the command line that reaches this server's data, for the
+    // commands its warnings suggest (cartero_command below).
     LiveDirectory(accounts::AccountStore& store, std::vector<std::string> local_domains,
-                  std::vector<config::Route> routes, config::Accounts rules)
-        : store_(store), domains_(std::move(local_domains)), routes_(std::move(routes)), rules_(std::move(rules)) {
+                  std::vector<config::Route> routes, config::Accounts rules, std::string cartero)
+        : store_(store), domains_(std::move(local_domains)), routes_(std::move(routes)), rules_(std::move(rules)),
+          cartero_(std::move(cartero)) {
         refresh();
         watcher_ = std::jthread([this](std::stop_token stop) { watch(stop); });
     }
@@ -89,7 +92,7 @@ private:
     }
     void publish_locked(DirectoryPtr snapshot) {
         // Said at start-up and again whenever the answer changes, not on every reload.
-        auto problem = snapshot->postmaster_problem();
+        auto problem = snapshot->postmaster_problem(cartero_);
         if (problem && problem != postmaster_problem_) spdlog::warn("{}", *problem);
         postmaster_problem_ = std::move(problem);
         snapshot_.store(std::move(snapshot));
@@ -118,6 +121,7 @@ private:
     std::vector<config::Route> routes_;
     config::Accounts rules_;
     std::optional<std::string> postmaster_problem_;
+    std::string cartero_;
     std::atomic<DirectoryPtr> snapshot_;
     std::uint64_t version_ = 0;
     std::jthread watcher_;
@@ -343,7 +347,8 @@ int serve(const GlobalOptions& options) {
         spdlog::info("generated a self-signed certificate in {}", config.tls.cert.string());
 
     auto store = accounts::open_account_store(config.data_dir);
-    LiveDirectory directory(*store, config.local_domains, config.routes, config.accounts);
+    LiveDirectory directory(*store, config.local_domains, config.routes, config.accounts,
+                            cartero_command(options, config));
     auto directory_now = [&directory] { return directory.current(); };
 
     auto spool = spool::open_fs_spool({config.data_dir / "spool"});

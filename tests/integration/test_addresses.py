@@ -98,6 +98,8 @@ class PostmasterAndSubaddressTest(unittest.TestCase):
         config = {"local_domains": ["example.test", "second.test"]}
         with h.Server(config=config, users=self.USERS, name="postmaster-none") as srv:
             srv.wait_log(r"postmaster@example\.test .*nowhere to go.*accounts\.postmaster")
+            # the suggested command reaches this server's data, as printed
+            self.assertIn(f"--config {srv.config_path} alias add postmaster@example.test", srv.log_text())
             code, text = send_mx(srv, "postmaster@second.test", tok())
             self.assertEqual(code, 250, text)  # RFC 5321 4.5.1: MUST be accepted
             srv.add_alias("postmaster@example.test", "alice@example.test")
