@@ -3,4 +3,5 @@ set(CARTERO_BASE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/crc32c.cpp
   ${CMAKE_CURRENT_LIST_DIR}/file_io.cpp
   ${CMAKE_CURRENT_LIST_DIR}/idna.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/translation.cpp
 )

@@ -6,6 +6,9 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "base/translation.hpp"
 
 #include "cli/account_commands.hpp"
 #include "cli/dkim_commands.hpp"
@@ -24,6 +27,7 @@ int main(int argc, char** argv) {
         return cartero::cli::run_sendmail(std::vector<std::string>(argv + 1, argv + argc), {});
     if (argc > 1 && std::string_view(argv[1]) == "sendmail")
         return cartero::cli::run_sendmail(std::vector<std::string>(argv + 2, argv + argc), {});
+    cartero::base::choose_language();  // from LANGUAGE, LC_ALL, LC_MESSAGES or LANG; --lang overrides
     CLI::App app{"cartero: mail server and SMTP toolkit"};
     app.require_subcommand(1);
     app.fallthrough();  // `cartero serve --config X` as well as `cartero --config X serve`
@@ -32,6 +36,17 @@ int main(int argc, char** argv) {
     app.add_option("--config", options.config_path,
                    "Configuration file (TOML); without it, the embedded default under $CARTERO_HOME or ./var")
         ->check(CLI::ExistingFile);
+    app.add_option_function<std::string>(
+           "--lang",
+           [](const std::string& name) {
+               const auto language = cartero::base::parse_language(name);
+               if (!language || (name != "es" && name != "en"))
+                   throw CLI::ValidationError(
+                       fmt::format(fmt::runtime(cartero::base::tr("unknown language {}: use es or en")), name));
+               cartero::base::choose_language(*language);
+           },
+           "Language of the client tools' messages: es or en (default: from LANG)")
+        ->trigger_on_parse();
     cartero::cli::add_serve_command(app, options);
     cartero::cli::add_account_commands(app, options);
     cartero::cli::add_queue_commands(app, options);
