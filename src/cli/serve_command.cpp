@@ -208,7 +208,7 @@ std::shared_ptr<const net::Runtime> make_runtime(const config::Config& loaded,
     settings.check_from_header = config->policy.check_from_header;
     settings.srs = [forwarding](std::string_view local_part) { return forwarding->check(local_part, std::time(nullptr)); };
     runtime->policy = std::make_shared<const policy::SessionRules>(std::move(directory), std::move(settings));
-    if (!config->tls.cert.empty()) runtime->tls = net::make_server_context(config->tls.cert, config->tls.key);
+    if (!config->tls.cert.empty()) runtime->tls = net::make_server_context(config->tls);
     runtime->trusted = config::NetworkSet::parse(config->trusted_networks);
     return runtime;
 }

@@ -29,12 +29,20 @@ struct Listener {
     std::uint16_t port = 0;  // 0 = pick a free port (tests); the bound port is logged
 };
 
+// Mozilla's server-side TLS recommendations (wiki.mozilla.org/Security/Server_Side_TLS):
+// intermediate = TLS 1.2 and 1.3, ECDHE with AEAD ciphers only; modern = TLS 1.3 only.
+enum class TlsProfile { intermediate, modern };
+
 struct Tls {
     // PEM chain and key. A config file must name existing files when a listener
     // needs TLS; the embedded default points under home/tls/ and src/net
     // generates a self-signed pair there on first start. Empty = no TLS at all.
     std::filesystem::path cert;
     std::filesystem::path key;
+    TlsProfile profile = TlsProfile::intermediate;  // tls.profile
+    // tls.watch_interval: how often the two files are checked for a change
+    // (a certificate renewal), which reloads them as SIGHUP does.
+    std::chrono::milliseconds watch_interval{std::chrono::minutes(1)};
 };
 
 struct Limits {
@@ -248,6 +256,8 @@ std::string_view to_string(Transport);
 std::optional<Transport> transport_from_string(std::string_view);  // "discard"
 // Every transport name, in the order the docs list them, for "use one of ..." hints.
 std::vector<std::string_view> transport_names();
+std::string_view to_string(TlsProfile);
+std::optional<TlsProfile> tls_profile_from_string(std::string_view);  // "intermediate", "modern"
 std::string_view to_string(TlsPolicy);
 std::optional<TlsPolicy> tls_policy_from_string(std::string_view);  // "none", "may", "must"
 std::string_view to_string(RelayTls);

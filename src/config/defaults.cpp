@@ -50,6 +50,11 @@ constexpr NameTable<Transport, 1> kTransportNames = {{
     {Transport::discard, "discard"},
 }};
 
+constexpr NameTable<TlsProfile, 2> kTlsProfileNames = {{
+    {TlsProfile::intermediate, "intermediate"},
+    {TlsProfile::modern, "modern"},
+}};
+
 constexpr NameTable<TlsPolicy, 3> kTlsPolicyNames = {{
     {TlsPolicy::none, "none"},
     {TlsPolicy::may, "may"},
@@ -109,6 +114,10 @@ std::vector<std::string_view> transport_names() {
     }
     return names;
 }
+
+std::string_view to_string(TlsProfile profile) { return name_in(kTlsProfileNames, profile); }
+
+std::optional<TlsProfile> tls_profile_from_string(std::string_view name) { return value_in(kTlsProfileNames, name); }
 
 std::string_view to_string(TlsPolicy policy) { return name_in(kTlsPolicyNames, policy); }
 

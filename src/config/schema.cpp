@@ -310,6 +310,15 @@ TlsPolicy checked_tls_policy(const std::string& text) {
     return *policy;
 }
 
+void store_tls_profile(Config& config, const Value& value) {
+    const auto& text = std::get<std::string>(value);
+    const auto profile = tls_profile_from_string(text);
+    if (!profile) throw InvalidValue("unknown TLS profile \"" + text + "\"", "use intermediate or modern");
+    config.tls.profile = *profile;
+}
+
+Value load_tls_profile(const Config& config) { return std::string(to_string(config.tls.profile)); }
+
 void store_delivery_tls(Config& config, const Value& value) {
     config.delivery.tls = checked_tls_policy(std::get<std::string>(value));
 }
@@ -494,6 +503,14 @@ constexpr KeySpec kSchema[] = {
      store_field<&Config::tls, &Tls::cert>, load_field<&Config::tls, &Tls::cert>},
     {"tls.key", Kind::path, Scope::global, kNoBounds, "PEM private key of tls.cert.",
      store_field<&Config::tls, &Tls::key>, load_field<&Config::tls, &Tls::key>},
+    {"tls.profile", Kind::text, Scope::global, kNoBounds,
+     "Mozilla's server TLS profile: intermediate (TLS 1.2 and 1.3, ECDHE with AEAD ciphers only; every mail "
+     "client of the last ten years) or modern (TLS 1.3 only).",
+     store_tls_profile, load_tls_profile},
+    {"tls.watch_interval", Kind::duration, Scope::global, {ms(1s), ms(24h)},
+     "How often tls.cert and tls.key are checked for a change (a renewal); a change reloads the configuration "
+     "and certificates as SIGHUP does.",
+     store_field<&Config::tls, &Tls::watch_interval>, load_field<&Config::tls, &Tls::watch_interval>},
 
     // [delivery]
     {"delivery.maildir", Kind::text, Scope::global, kNoBounds,

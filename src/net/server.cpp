@@ -1,8 +1,12 @@
 #include "net/server.hpp"
 
+#include <sys/stat.h>
+
 #include <atomic>
+#include <cstdint>
 #include <list>
 #include <thread>
+#include <utility>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -59,6 +63,31 @@ void open_acceptor(tcp::acceptor& acceptor, const tcp::endpoint& endpoint) {
 
 }  // namespace
 
+namespace {
+
+// What tells a replaced certificate or key file: its identity, size and
+// modification time (certbot's symlinks point at a new file on renewal; an
+// editor or `cp` rewrites in place). A missing file is all zeros.
+struct FileState {
+    dev_t device = 0;
+    ino_t inode = 0;
+    off_t size = 0;
+    std::int64_t modified_ns = 0;
+    friend bool operator==(const FileState&, const FileState&) = default;
+};
+using CertificateFiles = std::pair<FileState, FileState>;
+
+FileState file_state(const std::filesystem::path& path) {
+    struct stat info {};
+    if (path.empty() || ::stat(path.c_str(), &info) != 0) return {};
+    return {info.st_dev, info.st_ino, info.st_size,
+            static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1'000'000'000 + info.st_mtim.tv_nsec};
+}
+
+CertificateFiles certificate_files(const config::Tls& tls) { return {file_state(tls.cert), file_state(tls.key)}; }
+
+}  // namespace
+
 // One I/O thread: its io_context and the connections it owns. Only this
 // thread touches `connections`.
 struct Server::Worker {
@@ -93,6 +122,7 @@ struct Server::Impl {
     asio::awaitable<void> host(Worker& worker, Connection& connection);
     void wait_for_signal();
     void on_reload();
+    asio::awaitable<void> watch_certificates();
     void begin_shutdown();
     asio::awaitable<void> drain();
 };
@@ -250,6 +280,25 @@ void Server::Impl::on_reload() {
     }
 }
 
+// Certificate renewals (Let's Encrypt replaces the files every 60 days) take
+// effect without a SIGHUP: every tls.watch_interval the two files are looked
+// at, and a change reloads everything as SIGHUP does — all or nothing, so a
+// renewal caught between writing the certificate and the key is refused
+// (they do not match) and taken at the next look, when the key has changed.
+asio::awaitable<void> Server::Impl::watch_certificates() {
+    asio::steady_timer timer(control);
+    CertificateFiles seen = certificate_files(runtime.load()->config->tls);
+    for (;;) {
+        timer.expires_after(runtime.load()->config->tls.watch_interval);
+        if (auto [ec] = co_await timer.async_wait(as_tuple_awaitable); ec || stopping) co_return;
+        const CertificateFiles now = certificate_files(runtime.load()->config->tls);
+        if (now == seen) continue;
+        spdlog::info("TLS certificate or key file changed: reloading");
+        on_reload();
+        seen = certificate_files(runtime.load()->config->tls);
+    }
+}
+
 void Server::Impl::begin_shutdown() {
     if (stopping) return;
     stopping = true;
@@ -321,6 +370,7 @@ BoundListener Server::bind_local(const std::filesystem::path& path) {
 
 void Server::run() {
     impl_->wait_for_signal();
+    if (impl_->runtime.load()->tls) asio::co_spawn(impl_->control, impl_->watch_certificates(), asio::detached);
     for (auto& worker : impl_->workers)
         worker->thread = std::thread([w = worker.get()] { w->context.run(); });
     impl_->control.run();

@@ -4,7 +4,9 @@
 // so the session path takes no shared locks.
 //
 // Signals: SIGHUP calls the reload function and, if it succeeds, new
-// connections use the new Runtime (sessions in progress keep theirs); SIGTERM
+// connections use the new Runtime (sessions in progress keep theirs); a change
+// of the TLS certificate or key file (checked every tls.watch_interval) does
+// the same, so a renewal needs no signal; SIGTERM
 // and SIGINT stop accepting, ask sessions to finish (421 4.3.2 at their next
 // command) and stop after limits.shutdown_grace.
 //

@@ -130,8 +130,10 @@ class TestPKI:
                  "-addext", "keyUsage=critical,keyCertSign,cRLSign")
 
     def issue(self, name: str, cn: str = "localhost",
-              sans: str = "DNS:localhost,DNS:mx.example.test,IP:127.0.0.1") -> tuple[Path, Path]:
-        """Issues a server certificate; returns (cert chain pem, key pem)."""
+              sans: str = "DNS:localhost,DNS:mx.example.test,IP:127.0.0.1",
+              key_type: str = "ec") -> tuple[Path, Path]:
+        """Issues a server certificate (key_type "ec" for P-256, "rsa" for RSA 2048);
+        returns (cert chain pem, key pem)."""
         self._serial += 1
         key = self.directory / f"{name}.key"
         csr = self.directory / f"{name}.csr"
@@ -140,8 +142,9 @@ class TestPKI:
         ext.write_text(f"subjectAltName={sans}\nbasicConstraints=CA:FALSE\n"
                        "keyUsage=critical,digitalSignature,keyEncipherment\n"
                        "extendedKeyUsage=serverAuth\n")
-        _openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                 "-keyout", str(key), "-out", str(csr), "-subj", f"/CN={cn}")
+        new_key = (["-newkey", "rsa:2048"] if key_type == "rsa"
+                   else ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
+        _openssl("req", *new_key, "-nodes", "-keyout", str(key), "-out", str(csr), "-subj", f"/CN={cn}")
         _openssl("x509", "-req", "-in", str(csr), "-CA", str(self.ca_cert), "-CAkey",
                  str(self.ca_key), "-set_serial", str(self._serial), "-days", "2",
                  "-out", str(crt), "-extfile", str(ext))
