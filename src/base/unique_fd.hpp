@@ -23,6 +23,8 @@ public:
     ~UniqueFd() { reset(); }
 
     int get() const { return fd_; }
+    // Hands the descriptor to a new owner (an Asio socket) without closing it.
+    int release() { return std::exchange(fd_, -1); }
     explicit operator bool() const { return fd_ >= 0; }
 
     // Closing errors are ignored on purpose: every file whose contents matter is

@@ -27,6 +27,7 @@
 #include "net/control_socket.hpp"
 #include "net/local_submission.hpp"
 #include "net/server.hpp"
+#include "net/privileges.hpp"
 #include "net/tls.hpp"
 #include "observe/logging.hpp"
 #include "policy/session_rules.hpp"
@@ -336,12 +337,45 @@ private:
     Parts parts_;
 };
 
+// server.user (net/privileges.hpp): after the listening sockets, before
+// anything else — the log file, the spool and every later file are opened as
+// the unprivileged user.
+void drop_privileges(const config::Config& config) {
+    const auto who = net::run_as(config);
+    if (!who) {
+        if (::geteuid() == 0)
+            spdlog::warn("running as root: set server.user (and chown data_dir to it) so that a flaw in code that "
+                         "reads the network cannot act as root");
+        return;
+    }
+    net::make_data_dir(config, *who);
+    net::become(*who);
+    net::check_access(config, *who);
+    spdlog::info("running as user {} (uid {}), group {} (gid {})", who->user, who->uid, who->group, who->gid);
+}
+
+std::vector<net::ListeningSocket> listening_sockets(const config::Config& config) {
+    auto sockets = net::open_listening_sockets(config);
+    if (sockets.empty())
+        throw config::ConfigError(config.source.string() + ": listener: no [[listener]] configured, nothing to serve (add one, see docs/configuration.md)");
+    if (sockets.front().from_service_manager)
+        spdlog::info("serving on {} sockets from systemd; [[listener]] addresses are not bound", sockets.size());
+    for (const net::ListeningSocket& socket : sockets) {
+        if (config::needs_tls(socket.role) && (config.tls.cert.empty() || config.tls.key.empty()))
+            throw config::ConfigError(config.source.string() + ": tls.cert: systemd passed a " +
+                                      std::string(config::to_string(socket.role)) +
+                                      " socket, which needs a certificate (set tls.cert and tls.key)");
+    }
+    return sockets;
+}
+
 int serve(const GlobalOptions& options) {
     const bool embedded = options.config_path.empty();
     config::Config config = load_config(options);
-    observe::init_logging(config.log_level, config.log_file);
-    if (config.listeners.empty())
-        throw config::ConfigError(config.source.string() + ": listener: no [[listener]] configured, nothing to serve (add one, see docs/configuration.md)");
+    observe::init_logging(config.log_level);   // standard error until the log file is opened as server.user
+    auto sockets = listening_sockets(config);  // the only step that may need root (ports below 1024)
+    drop_privileges(config);
+    if (!config.log_file.empty()) observe::init_logging(config.log_level, config.log_file);
     std::filesystem::create_directories(config.data_dir);
     if (embedded && net::ensure_self_signed(config.tls.cert, config.tls.key, config.hostname))
         spdlog::info("generated a self-signed certificate in {}", config.tls.cert.string());
@@ -379,7 +413,7 @@ int serve(const GlobalOptions& options) {
     Reloader reloader(options, config,
                       {directory, maildir, local, outbound, queue, bouncer, authenticator, directory_now, forwarding});
     net::Server server(make_runtime(config, directory_now, forwarding), services, [&reloader] { return reloader.reload(); });
-    auto bound = server.bind();
+    auto bound = server.listen(std::move(sockets));
     // `cartero sendmail` submits here (net/local_submission.hpp, docs/sendmail.md).
     const auto submit_socket = net::submit_socket_path(config.data_dir);
     bound.push_back(server.bind_local(submit_socket));

@@ -205,6 +205,10 @@ struct Config {
     Policy policy;
     bool received_header_includes_auth_user = false;  // smtp.received_auth_user
     std::size_t io_threads = 0;                        // server.io_threads; 0 = one per core
+    // server.user / server.group: who cartero becomes after binding its
+    // listeners when started as root (net/privileges.hpp); empty = stay.
+    std::string run_as_user;
+    std::string run_as_group;
     std::string log_level = "info";                    // log.level: trace|debug|info|warn|error
     std::filesystem::path log_file;                    // log.file; empty = stderr
 };

@@ -136,4 +136,9 @@ bool is_loopback_host(std::string_view host) {
     return host == "localhost" || host == "::1" || (canonical_ip(AF_INET, host) && host.starts_with("127."));
 }
 
+std::string format_listen_address(std::string_view host, std::uint16_t port) {
+    const bool v6 = host.find(':') != std::string_view::npos;
+    return (v6 ? "[" + std::string(host) + "]" : std::string(host)) + ":" + std::to_string(port);
+}
+
 }  // namespace cartero::config

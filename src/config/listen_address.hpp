@@ -20,6 +20,9 @@ struct ListenAddress {
 // Throws InvalidValue saying what is wrong and how to write it.
 ListenAddress parse_listen_address(std::string_view text);
 
+// The text parse_listen_address reads back: "127.0.0.1:25", "[::1]:587".
+std::string format_listen_address(std::string_view host, std::uint16_t port);
+
 // True when binding both would fail: same non-zero port and the same host, or
 // one of them is a wildcard ("0.0.0.0" covers IPv4; "::" covers everything,
 // because Linux binds "::" dual-stack by default).

@@ -221,8 +221,7 @@ Value load_listener_address(const Config& config) {
         return std::monostate{};
     }
     const Listener& listener = config.listeners.back();
-    const bool v6 = listener.host.find(':') != std::string::npos;
-    return (v6 ? "[" + listener.host + "]" : listener.host) + ":" + std::to_string(listener.port);
+    return format_listen_address(listener.host, listener.port);
 }
 
 Value load_route_transport(const Config& config) {
@@ -753,13 +752,21 @@ constexpr KeySpec kSchema[] = {
     restart_only({"server.io_threads", Kind::count, Scope::global, {0, 1024},
      "Threads running connections; 0 = one per CPU core.",
      store_field<&Config::io_threads>, load_field<&Config::io_threads>}),
+    restart_only({"server.user", Kind::text, Scope::global, kNoBounds,
+     "Started as root, cartero binds its listeners and then becomes this user before it reads a byte from the "
+     "network; data_dir, the log file and tls.key must be usable by it. Empty: keep the starting identity.",
+     store_field<&Config::run_as_user>, load_field<&Config::run_as_user>}),
+    restart_only({"server.group", Kind::text, Scope::global, kNoBounds,
+     "Group cartero becomes with server.user; empty: that user's primary group.",
+     store_field<&Config::run_as_group>, load_field<&Config::run_as_group>}),
 
     // [log]
     {"log.level", Kind::text, Scope::global, kNoBounds,
      "Least severe level logged: trace, debug, info, warn or error.",
      store_log_level, load_field<&Config::log_level>},
     restart_only({"log.file", Kind::path, Scope::global, kNoBounds,
-     "File the log is appended to; empty = standard error.",
+     "File the log is appended to; empty = standard error. Reopened on SIGHUP (log rotation); naming another "
+     "file needs a restart.",
      store_field<&Config::log_file>, load_field<&Config::log_file>}),
 };
 

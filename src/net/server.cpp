@@ -3,7 +3,9 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <list>
 #include <thread>
 #include <utility>
@@ -14,7 +16,6 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -24,6 +25,8 @@
 
 #include "net/connection.hpp"
 #include "net/local_submission.hpp"
+#include "net/service_manager.hpp"
+#include "observe/logging.hpp"
 #include "observe/session_id.hpp"
 
 namespace cartero::net {
@@ -42,28 +45,6 @@ std::string endpoint_text(const tcp::endpoint& endpoint) {
     return host + ":" + std::to_string(endpoint.port());
 }
 
-tcp::endpoint resolve_listener(const config::Listener& listener) {
-    error_code ec;
-    const auto address = asio::ip::make_address(listener.host, ec);
-    if (ec) throw std::runtime_error("listener address " + listener.host + " is not an IP address");
-    return {address, listener.port};
-}
-
-// No SO_REUSEPORT: with it a second server started on the same port by
-// mistake would silently share the connections instead of failing to start.
-void open_acceptor(tcp::acceptor& acceptor, const tcp::endpoint& endpoint) {
-    acceptor.open(endpoint.protocol());
-    acceptor.set_option(asio::socket_base::reuse_address(true));
-    if (endpoint.address().is_v6()) acceptor.set_option(asio::ip::v6_only(true));
-    error_code ec;
-    acceptor.bind(endpoint, ec);
-    if (ec) throw std::runtime_error("cannot listen on " + endpoint_text(endpoint) + ": " + ec.message());
-    acceptor.listen(asio::socket_base::max_listen_connections);
-}
-
-}  // namespace
-
-namespace {
 
 // What tells a replaced certificate or key file: its identity, size and
 // modification time (certbot's symlinks point at a new file on renewal; an
@@ -123,6 +104,7 @@ struct Server::Impl {
     void wait_for_signal();
     void on_reload();
     asio::awaitable<void> watch_certificates();
+    asio::awaitable<void> feed_watchdog(std::chrono::microseconds interval);
     void begin_shutdown();
     asio::awaitable<void> drain();
 };
@@ -272,11 +254,37 @@ void Server::Impl::wait_for_signal() {
 }
 
 void Server::Impl::on_reload() {
+    service_manager::reloading();
+    // First, and whatever happens to the configuration: logrotate's SIGHUP
+    // must never leave cartero writing into the rotated file.
+    if (const auto problem = observe::reopen_log_file())
+        spdlog::error("{}; still logging into the old file", *problem);
     try {
         runtime.store(reload());
         spdlog::info("reloaded configuration and certificates");
     } catch (const std::exception& e) {
         spdlog::error("reload refused, keeping the running configuration: {}", e.what());
+    }
+    service_manager::ready("accepting connections");
+}
+
+// systemd's watchdog (WatchdogSec=) restarts a server that stops answering.
+// The control thread alone staying alive proves little, so every half
+// interval each I/O thread is asked to answer, and systemd hears "alive" only
+// when all of them did since the last time.
+asio::awaitable<void> Server::Impl::feed_watchdog(std::chrono::microseconds interval) {
+    asio::steady_timer timer(control);
+    for (;;) {
+        auto answered = std::make_shared<std::atomic<std::size_t>>(0);
+        for (auto& worker : workers) asio::post(worker->context, [answered] { ++*answered; });
+        timer.expires_after(interval / 2);
+        if (auto [ec] = co_await timer.async_wait(as_tuple_awaitable); ec || stopping) co_return;
+        if (*answered == workers.size())
+            service_manager::watchdog_alive();
+        else
+            spdlog::warn("watchdog: {} of {} I/O threads did not answer in {} ms; systemd is not told we are alive",
+                         workers.size() - *answered, workers.size(),
+                         std::chrono::duration_cast<std::chrono::milliseconds>(interval / 2).count());
     }
 }
 
@@ -302,6 +310,7 @@ asio::awaitable<void> Server::Impl::watch_certificates() {
 void Server::Impl::begin_shutdown() {
     if (stopping) return;
     stopping = true;
+    service_manager::stopping();
     spdlog::info("stopping: no new connections, sessions close at their next command");
     asio::post(workers.front()->context, [this] {
         for (auto& acceptor : acceptors) {
@@ -350,14 +359,19 @@ Server::~Server() {
         if (worker->thread.joinable()) worker->thread.join();
 }
 
-std::vector<BoundListener> Server::bind() {
+std::vector<BoundListener> Server::listen(std::vector<ListeningSocket> sockets) {
     std::vector<BoundListener> result;
-    for (const config::Listener& listener : impl_->runtime.load()->config->listeners) {
+    for (ListeningSocket& socket : sockets) {
+        sockaddr_storage address{};
+        socklen_t length = sizeof address;
+        if (::getsockname(socket.fd.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0)
+            throw std::runtime_error("a listening socket has no address: " + std::string(std::strerror(errno)));
+        const tcp protocol = address.ss_family == AF_INET6 ? tcp::v6() : tcp::v4();
         tcp::acceptor& acceptor = impl_->acceptors.emplace_back(impl_->workers.front()->context);
-        open_acceptor(acceptor, resolve_listener(listener));
+        acceptor.assign(protocol, socket.fd.release());
         const tcp::endpoint endpoint = acceptor.local_endpoint();  // the real port when 0 was asked
-        asio::co_spawn(acceptor.get_executor(), impl_->accept_loop(acceptor, listener.role), asio::detached);
-        result.push_back({listener.role, endpoint_text(endpoint)});
+        asio::co_spawn(acceptor.get_executor(), impl_->accept_loop(acceptor, socket.role), asio::detached);
+        result.push_back({socket.role, endpoint_text(endpoint)});
     }
     return result;
 }
@@ -371,8 +385,11 @@ BoundListener Server::bind_local(const std::filesystem::path& path) {
 void Server::run() {
     impl_->wait_for_signal();
     if (impl_->runtime.load()->tls) asio::co_spawn(impl_->control, impl_->watch_certificates(), asio::detached);
+    if (const auto interval = service_manager::watchdog_interval())
+        asio::co_spawn(impl_->control, impl_->feed_watchdog(*interval), asio::detached);
     for (auto& worker : impl_->workers)
         worker->thread = std::thread([w = worker.get()] { w->context.run(); });
+    service_manager::ready("accepting connections");
     impl_->control.run();
     for (auto& worker : impl_->workers)
         if (worker->thread.joinable()) worker->thread.join();

@@ -8,9 +8,12 @@
 // of the TLS certificate or key file (checked every tls.watch_interval) does
 // the same, so a renewal needs no signal; SIGTERM
 // and SIGINT stop accepting, ask sessions to finish (421 4.3.2 at their next
-// command) and stop after limits.shutdown_grace.
+// command) and stop after limits.shutdown_grace. systemd hears of each step
+// (net/service_manager.hpp), and its watchdog is fed while every I/O thread
+// answers.
 //
-// Privileges: binds the listener sockets; needs nothing else.
+// Privileges: none; the listening sockets are opened before (and may be
+// systemd's), and the local submission socket is in data_dir.
 #pragma once
 
 #include <atomic>
@@ -20,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "net/listening_sockets.hpp"
 #include "net/services.hpp"
 
 namespace cartero::net {
@@ -38,8 +42,10 @@ public:
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
-    // Binds every configured listener. Throws std::runtime_error naming the address.
-    std::vector<BoundListener> bind();
+    // Serves on the listening sockets (net/listening_sockets.hpp), already
+    // bound, perhaps by systemd; the caller checked that the roles that need
+    // TLS have a certificate.
+    std::vector<BoundListener> listen(std::vector<ListeningSocket> sockets);
     // Binds the local submission socket (role local, local_submission.hpp) at
     // `path`; its connections share the I/O threads, limits and shutdown with
     // the TCP ones. Throws std::runtime_error naming the path.

@@ -1,11 +1,15 @@
 // Logging setup: see logging.hpp.
 #include "observe/logging.hpp"
 
-#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -32,11 +36,47 @@ spdlog::level::level_enum level_from_name(std::string_view name) {
     throw std::invalid_argument("unknown log level \"" + std::string(name) + "\"");
 }
 
+// log.file, appended to, and opened again by name on SIGHUP (log rotation).
+class ReopenableFileSink final : public spdlog::sinks::base_sink<std::mutex> {
+public:
+    explicit ReopenableFileSink(std::filesystem::path path) : path_(std::move(path)), file_(open(path_)) {
+        if (file_ == nullptr)
+            throw spdlog::spdlog_ex("cannot open log file " + path_.string() + ": " + std::strerror(errno));
+    }
+    ~ReopenableFileSink() override { std::fclose(file_); }
+
+    std::optional<std::string> reopen() {
+        std::FILE* fresh = open(path_);
+        if (fresh == nullptr) return "cannot open log file " + path_.string() + ": " + std::strerror(errno);
+        std::lock_guard lock(mutex_);
+        std::fclose(std::exchange(file_, fresh));
+        return std::nullopt;
+    }
+
+private:
+    static std::FILE* open(const std::filesystem::path& path) { return std::fopen(path.c_str(), "ae"); }
+
+    void sink_it_(const spdlog::details::log_msg& message) override {
+        spdlog::memory_buf_t line;
+        formatter_->format(message, line);
+        std::fwrite(line.data(), 1, line.size(), file_);
+    }
+    void flush_() override { std::fflush(file_); }
+
+    std::filesystem::path path_;
+    std::FILE* file_;  // guarded by mutex_ (base_sink's)
+};
+
+// The file sink of the logger init_logging made, if it writes to a file.
+std::shared_ptr<ReopenableFileSink> current_file_sink;
+
 spdlog::sink_ptr make_sink(const std::filesystem::path& file) {
     if (file.empty()) {
+        current_file_sink.reset();
         return std::make_shared<spdlog::sinks::stderr_sink_mt>();
     }
-    return std::make_shared<spdlog::sinks::basic_file_sink_mt>(file.string(), /*truncate=*/false);
+    current_file_sink = std::make_shared<ReopenableFileSink>(file);
+    return current_file_sink;
 }
 
 }  // namespace
@@ -51,5 +91,10 @@ void init_logging(std::string_view level, const std::filesystem::path& file) {
 }
 
 void set_log_level(std::string_view level) { spdlog::default_logger()->set_level(level_from_name(level)); }
+
+std::optional<std::string> reopen_log_file() {
+    if (!current_file_sink) return std::nullopt;
+    return current_file_sink->reopen();
+}
 
 }  // namespace cartero::observe

@@ -12,6 +12,8 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace cartero::observe {
@@ -27,5 +29,11 @@ void init_logging(std::string_view level, const std::filesystem::path& file = {}
 
 // SIGHUP: a new log.level for the logger init_logging made (log.file is kept).
 void set_log_level(std::string_view level);
+
+// SIGHUP: opens log.file again by name, so a file that logrotate moved away is
+// left behind (no copytruncate needed). The new file is opened before the old
+// one is closed: when it cannot be opened, logging goes on into the old one and
+// the reason is returned. Without a log file, nothing to do (nullopt).
+std::optional<std::string> reopen_log_file();
 
 }  // namespace cartero::observe

@@ -530,6 +530,7 @@ class Server:
         self.ready_timeout = ready_timeout
         self.log_path = self.tmp / "server.log"
         self.starts = 0
+        self.extra_env: dict[str, str] = {}  # added to the server's environment (NOTIFY_SOCKET, ...)
         self.hostname = DEFAULT_HOSTNAME
         self.config = deep_merge(self.base_config(), config or {})
         self.hostname = self.config.get("hostname", DEFAULT_HOSTNAME)
@@ -602,7 +603,7 @@ class Server:
         self._log_file.flush()
         self.proc = subprocess.Popen([self.binary, "serve", "--config", str(self.config_path)],
                                      stdin=subprocess.DEVNULL, stdout=self._log_file, stderr=self._log_file,
-                                     start_new_session=True)
+                                     start_new_session=True, env={**os.environ, **self.extra_env})
         self.starts += 1
         self.wait_ready(bind_retries)
         return self
