@@ -7,6 +7,7 @@
 #include <toml++/toml.h>
 
 #include "base/translation.hpp"
+#include "config/domain_name.hpp"
 
 namespace cartero::discovery {
 
@@ -35,9 +36,9 @@ constexpr NoteName note_names[] = {
     {Note::bridge_required, "bridge_required"},
 };
 
+// Lower case without a trailing dot: names compare as the DNS compares them.
 std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; });
+    std::string out = config::lower_ascii(s);
     if (!out.empty() && out.back() == '.') out.pop_back();
     return out;
 }

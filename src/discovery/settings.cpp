@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "config/domain_name.hpp"
+
 namespace cartero::discovery {
 
 std::string_view to_string(Source source) {
@@ -35,8 +37,7 @@ std::optional<Address> split_address(std::string_view address) {
     });
     if (!clean) return std::nullopt;
     Address out{std::string(address.substr(0, at)), std::string(address.substr(at + 1))};
-    std::transform(out.domain.begin(), out.domain.end(), out.domain.begin(),
-                   [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; });
+    out.domain = config::lower_ascii(out.domain);
     if (out.domain.back() == '.') out.domain.pop_back();
     if (out.domain.empty()) return std::nullopt;
     return out;

@@ -7,10 +7,8 @@ http.server + ssl, certificate from a test CA) serves autoconfig XML; a real car
 test-only flags point discover at them: --resolver, --ca-file, --autoconfig-port and
 --probe-port-map (docs/client.md).
 """
-import http.server
 import json
 import socket
-import ssl
 import subprocess
 import sys
 import threading
@@ -21,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
 import cartero_harness as h  # noqa: E402
 from dns_server import DnsServer  # noqa: E402
+from https_server import HttpsServer  # noqa: E402
 
 FIRST_PATH = "/mail/config-v1.1.xml"
 WELL_KNOWN_PATH = "/.well-known/autoconfig/mail/config-v1.1.xml"
@@ -57,47 +56,13 @@ AUTOCONFIG_XML = b"""<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-class AutoconfigServer:
-    """HTTPS on 127.0.0.1:PORT answering `routes` {(host, path): (status, content_type, body)};
-    anything else 404. `requests` records (Host header, path with query)."""
+class AutoconfigServer(HttpsServer):
+    """HTTPS answering `routes` {(host, path): (status, content_type, body)}, anything else 404,
+    with a certificate from `pki` naming `names`."""
 
     def __init__(self, pki: h.TestPKI, names: list[str], routes: dict):
-        self.routes = routes
-        self.requests: list[tuple[str, str]] = []
-        outer = self
         cert, key = pki.issue("autoconfig-" + names[0], sans=",".join(f"DNS:{n}" for n in names))
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (http.server's name)
-                host = self.headers.get("Host", "").split(":")[0]
-                outer.requests.append((host, self.path))
-                status, ctype, body = outer.routes.get((host, self.path.split("?")[0]), (404, "text/plain", b"no"))
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                if 300 <= status < 400:
-                    self.send_header("Location", "https://elsewhere.test/config.xml")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(str(cert), str(key))
-        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-        self.thread.start()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(10)
+        super().__init__(cert, key, lambda host, path: routes.get((host, path), (404, "text/plain", b"no")))
 
 
 class SilentListener:
@@ -200,7 +165,8 @@ class DiscoverTest(unittest.TestCase):
             self.assertEqual(got["username"], "bob")
             self.assertEqual(got["incoming"], [{"type": "imap", "host": "imap.corp.test", "port": 993,
                                                 "security": "ssl"}])
-            self.assertIn(("autoconfig.corp.test", FIRST_PATH + "?emailaddress=bob%40corp.test"), web.requests)
+            self.assertIn((FIRST_PATH + "?emailaddress=bob%40corp.test", f"autoconfig.corp.test:{web.port}"),
+                          web.requests)
 
     def test_autoconfig_well_known_when_the_first_is_missing_and_the_text(self):
         routes = {("corp.test", WELL_KNOWN_PATH): (200, "application/xml", AUTOCONFIG_XML)}

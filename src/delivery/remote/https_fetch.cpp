@@ -6,6 +6,8 @@
 // once more (STYLE rule 9).
 #include "delivery/remote/https_fetch.hpp"
 
+#include "config/domain_name.hpp"
+
 #include <algorithm>
 
 #include <boost/asio/as_tuple.hpp>
@@ -36,12 +38,6 @@ constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 constexpr std::uint32_t max_header_size = 8 * 1024;
 // The io_context's own bound runs this much past the stream's deadline.
 constexpr auto second_line = std::chrono::seconds(1);
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; });
-    return out;
-}
 
 std::string size_words(std::size_t bytes) {
     return bytes % 1024 == 0 ? std::to_string(bytes / 1024) + " KiB" : std::to_string(bytes) + " bytes";
@@ -119,7 +115,7 @@ std::string media_type(std::string_view content_type) {
     std::string_view type = content_type.substr(0, content_type.find(';'));
     while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
     while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
-    return lower(type);
+    return config::lower_ascii(type);
 }
 
 HttpsResult https_get(dns::Resolver& resolver, const HttpsRequest& request) {

@@ -14,17 +14,12 @@
 #include <spdlog/spdlog.h>
 
 #include "base/file_io.hpp"
+#include "config/domain_name.hpp"
 #include "delivery/remote/https_fetch.hpp"
 
 namespace cartero::delivery::mta_sts {
 
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; });
-    return out;
-}
 
 // A file name for a domain's cache entry: checked names only (resolver-checked
 // letters, digits, '-', '_', '.'), so no path can be made of one.
@@ -39,7 +34,7 @@ bool safe_file_name(std::string_view domain) {
 
 FetchResult fetch(dns::Resolver& resolver, std::string_view domain, const FetchOptions& options) {
     HttpsRequest request;
-    request.host = "mta-sts." + lower(domain);
+    request.host = "mta-sts." + config::lower_ascii(domain);
     request.target = "/.well-known/mta-sts.txt";
     request.port = options.port;
     request.ca_file = options.ca_file;
@@ -99,7 +94,7 @@ void PolicyCache::store(const std::string& domain, const CachedPolicy& policy) {
 }
 
 Found PolicyCache::lookup(std::string_view domain_in, const std::optional<std::string>& txt_id, Seconds now) {
-    const std::string domain = lower(domain_in);
+    const std::string domain = config::lower_ascii(domain_in);
     const std::optional<CachedPolicy> old = cached(domain);
     switch (plan(txt_id, old ? &*old : nullptr, now)) {
         case Refresh::use_cached: return {old->policy, old->id, txt_id ? "cached" : "cached (no valid TXT record now)"};
