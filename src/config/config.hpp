@@ -134,6 +134,7 @@ struct Delivery {
     std::size_t mta_sts_port = 443;                     // delivery.mta_sts_port: HTTPS port of mta-sts.<domain> (tests)
     std::chrono::seconds mta_sts_timeout{10};           // delivery.mta_sts_timeout: one policy fetch, per address
     std::chrono::seconds connect_timeout{30};           // delivery.connect_timeout
+    std::size_t max_mx_addresses = 5;                   // delivery.max_mx_addresses: tried per attempt (Postfix smtp_mx_address_limit)
     std::chrono::seconds command_timeout{300};          // delivery.command_timeout (RFC 5321 4.5.3.2.1-3)
     std::chrono::seconds data_timeout{600};             // delivery.data_timeout (4.5.3.2.4-6, the longest)
     std::chrono::seconds connection_reuse_time{5};      // delivery.connection_reuse_time: idle connection kept

@@ -588,6 +588,11 @@ constexpr KeySpec kSchema[] = {
      "address tried.",
      store_field<&Config::delivery, &Delivery::mta_sts_timeout>,
      load_field<&Config::delivery, &Delivery::mta_sts_timeout>},
+    {"delivery.max_mx_addresses", Kind::count, Scope::global, {1, 100},
+     "Server addresses (of all MX hosts, in preference order) tried per delivery attempt; the rest wait for the "
+     "next attempt, so a zone with many dead addresses cannot hold a delivery slot for long.",
+     store_field<&Config::delivery, &Delivery::max_mx_addresses>,
+     load_field<&Config::delivery, &Delivery::max_mx_addresses>},
     {"delivery.connect_timeout", Kind::duration, Scope::global, {ms(1s), ms(10min)},
      "Time allowed to connect to a remote server (each address tried).",
      store_field<&Config::delivery, &Delivery::connect_timeout>,
