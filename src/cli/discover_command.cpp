@@ -314,8 +314,8 @@ void add_discover_command(CLI::App& app, GlobalOptions&) {
     cmd->add_option("--format", args->format, "Print a ready configuration: msmtp, thunderbird, swaks or env")
         ->check(CLI::IsMember({"msmtp", "thunderbird", "swaks", "env"}));
     cmd->add_flag("--verbose,-v", args->verbose, "Also show the port probe and why each step found nothing");
-    cmd->add_option("--resolver", args->resolver,
-                    "DNS servers to ask (ADDR or ADDR:PORT, comma-separated); default: those of /etc/resolv.conf");
+    cmd->add_option("--test-dns-resolver", args->resolver,
+                    "Tests only: ask this DNS server (ADDR or ADDR:PORT) instead of those of /etc/resolv.conf");
     cmd->add_option("--dns-timeout", args->dns_timeout, "Bound on each DNS question (default 3s)");
     cmd->add_option("--fetch-timeout", args->fetch_timeout, "Bound on each autoconfig HTTPS fetch (default 5s)");
     cmd->add_option("--probe-timeout", args->probe_timeout, "Bound on the whole port probe (default 5s)");
