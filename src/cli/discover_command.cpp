@@ -217,11 +217,16 @@ void print_text(const discovery::Discovery& d, const std::string& address, bool 
     }
 }
 
+// The --json spelling, as the --tls flag of check and send spells it.
+const char* security_id(Security security) {
+    return security == Security::ssl ? "ssl" : security == Security::starttls ? "starttls" : "none";
+}
+
 json::object outgoing_json(const discovery::Outgoing& o) {
     json::array auth;
     for (const auto& a : o.auth) auth.emplace_back(a);
-    const char* security = o.security == Security::ssl ? "ssl" : o.security == Security::starttls ? "starttls" : "none";
-    return {{"host", o.host}, {"port", o.port}, {"security", security}, {"auth", auth}, {"auth_from_server", o.auth_from_server}};
+    return {{"host", o.host}, {"port", o.port}, {"security", security_id(o.security)}, {"auth", auth},
+            {"auth_from_server", o.auth_from_server}};
 }
 
 json::object probe_json(const discovery::PortProbe& p) {
@@ -243,7 +248,7 @@ void print_json(const discovery::Discovery& d, const std::string& address) {
         for (const auto& o : s->outgoing) outgoing.emplace_back(outgoing_json(o));
         for (const auto& in : s->incoming)
             incoming.emplace_back(json::object{{"type", in.type}, {"host", in.host}, {"port", in.port},
-                                               {"security", in.security == Security::ssl ? "ssl" : "starttls"}});
+                                               {"security", security_id(in.security)}});
         for (const auto n : s->notes) notes.emplace_back(json::object{{"id", discovery::note_id(n)}, {"text", discovery::note_text(n)}});
         root["outgoing"] = outgoing;
         root["incoming"] = incoming;
