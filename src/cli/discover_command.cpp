@@ -159,6 +159,21 @@ std::string probe_words(const discovery::PortProbe& p) {
     return out;
 }
 
+// RFC 6186 6: SRV answers are not authenticated, so a target outside the
+// address's domain is pointed out for the person to confirm (msmtp does the same).
+void warn_foreign_targets(std::ostream& out, const discovery::Settings& s, const std::string& address) {
+    const std::string domain = address.substr(address.rfind('@') + 1);
+    for (const auto& o : s.outgoing) {
+        if (o.host == domain || o.host.ends_with("." + domain)) continue;
+        out << "\n"
+            << fmt::format(fmt::runtime(tr("Check this: {} is not in {}; DNS answers are not signed, so make sure it "
+                                           "really is your provider's server before you send a password there.")),
+                           o.host, domain)
+            << "\n";
+        return;
+    }
+}
+
 void print_text(const discovery::Discovery& d, const std::string& address, bool verbose) {
     std::ostream& out = std::cout;
     if (const auto& s = d.settings) {
@@ -186,6 +201,7 @@ void print_text(const discovery::Discovery& d, const std::string& address, bool 
             out << "\n" << tr("Notes:") << "\n";
             for (const auto note : s->notes) out << "  - " << discovery::note_text(note) << "\n";
         }
+        if (s->source == Source::srv) warn_foreign_targets(out, *s, address);
         if (s->source == Source::table || s->source == Source::mx) {
             if (const auto* p = find_provider(s->provider))
                 out << "\n" << fmt::format(fmt::runtime(tr("Facts: {} (checked {})")), p->source, p->checked) << "\n";

@@ -206,7 +206,7 @@ class DiscoverTest(unittest.TestCase):
     # -- 3. SRV and 4. MX -----------------------------------------------------------
     def test_srv_records_submissions_first(self):
         zones = {"_submissions._tcp.srv.test": {"SRV": ["10 1 465 backup.srv.test", "0 1 465 mail.srv.test"]},
-                 "_submission._tcp.srv.test": {"SRV": "0 1 587 mail.srv.test"},
+                 "_submission._tcp.srv.test": {"SRV": "0 1 587 smtp.hoster.test"},
                  "_imap._tcp.srv.test": {"SRV": "0 0 0 ."}}
         with DnsServer(zones) as dns:
             r, _ = discover("carol@srv.test", "--test-dns-resolver", dns.address, "--probe-timeout", "1s")
@@ -214,8 +214,9 @@ class DiscoverTest(unittest.TestCase):
             self.assertIn("(from the domain's SRV records: _submissions._tcp.srv.test)", r.stdout)
             self.assertIn("Server:      mail.srv.test\n  Port:        465\n  Encryption:  SSL/TLS\n", r.stdout)
             self.assertIn("Also:        backup.srv.test port 465, SSL/TLS\n", r.stdout)
-            self.assertIn("Also:        mail.srv.test port 587, STARTTLS\n", r.stdout)
+            self.assertIn("Also:        smtp.hoster.test port 587, STARTTLS\n", r.stdout)
             self.assertIn("not given by this source; usually your full e-mail address", r.stdout)
+            self.assertIn("Check this: smtp.hoster.test is not in srv.test; DNS answers are not signed", r.stdout)
 
     def test_srv_dot_target_means_not_offered(self):
         zones = {"_submissions._tcp.dot.test": {"SRV": "0 0 0 ."}, "_submission._tcp.dot.test": {"SRV": "0 0 0 ."}}
