@@ -242,6 +242,12 @@ std::optional<std::string> mailbox_name_problem(std::string_view part);
 // Reads and validates a TOML file. Throws ConfigError naming file, line and key.
 Config load_file(const std::filesystem::path& path);
 
+// A file holding a secret (relay.password_file) must be its owner's alone:
+// "file F is open to group or others (mode 0644): ..." when `mode` (st_mode)
+// lets anyone else in, nullopt otherwise. The loader refuses such a file, and
+// delivery defers instead of using it (the mode may change after the load).
+std::optional<std::string> secret_file_mode_problem(const std::filesystem::path& file, unsigned mode);
+
 // The embedded default used by `cartero serve` without --config: data under `home`,
 // listeners on 127.0.0.1:2525 (mx), :2587 (submission), :2465 (submissions),
 // certificate generated under home on first start.

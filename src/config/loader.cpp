@@ -458,13 +458,7 @@ private:
                  "create it with the password on its first line, then " + chmod +
                      "; relative paths start at the config file's directory");
         }
-        if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-            char mode[8];
-            std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-            fail(line, "relay.password_file",
-                 "file " + file + " is open to group or others (mode " + mode + "): the password must be the server's alone",
-                 chmod);
-        }
+        if (const auto problem = secret_file_mode_problem(path, st.st_mode)) fail(line, "relay.password_file", *problem, chmod);
         const uid_t server = server_user();
         if (st.st_uid != server) {
             fail(line, "relay.password_file",
@@ -558,6 +552,14 @@ toml::table parse_toml(const std::filesystem::path& path) {
 }
 
 }  // namespace
+
+std::optional<std::string> secret_file_mode_problem(const std::filesystem::path& file, unsigned mode) {
+    if ((mode & (S_IRWXG | S_IRWXO)) == 0) return std::nullopt;
+    char octal[8];
+    std::snprintf(octal, sizeof octal, "%04o", mode & 07777);
+    return "file " + file.string() + " is open to group or others (mode " + octal +
+           "): the password must be the server's alone";
+}
 
 Config load_file(const std::filesystem::path& path) {
     const toml::table table = parse_toml(path);

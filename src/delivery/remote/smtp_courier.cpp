@@ -2,6 +2,8 @@
 #include "delivery/remote/smtp_courier.hpp"
 
 #include <algorithm>
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -109,16 +111,23 @@ bool tls_failed_opportunistically(const OpenResult& opened, const ConnectionOpti
 
 RelayCredentials relay_credentials(const config::Relay& relay) {
     if (relay.username.empty()) return {};
+    const std::string file = relay.password_file.string();
+    const auto refused = [&](const std::string& why) {
+        return RelayCredentials{std::nullopt, "relay " + relay.name + ": cannot use password file " + file + ": " +
+                                                  why + "; not sending AUTH without the password (it must be the "
+                                                  "server's user's alone: chmod 600 " + file + ")"};
+    };
     std::ifstream in(relay.password_file);
-    const std::string why_not = in.is_open() ? "its first line is empty" : std::strerror(errno);
+    if (!in.is_open()) return refused(std::strerror(errno));
+    // Checked again at each use: the mode may have changed since the load.
+    struct stat st {};
+    if (::stat(file.c_str(), &st) == 0)
+        if (const auto problem = config::secret_file_mode_problem(relay.password_file, st.st_mode)) return refused(*problem);
     std::string password;
     std::getline(in, password);
     if (!password.empty() && password.back() == '\r') password.pop_back();
-    if (!password.empty()) return {smtp::ClientCredentials{relay.username, password}, {}};
-    const std::string file = relay.password_file.string();
-    return {std::nullopt, "relay " + relay.name + ": cannot use password file " + file + ": " + why_not +
-                              "; not sending AUTH without the password (it must be readable by the server's user: "
-                              "chmod 600 " + file + ")"};
+    if (password.empty()) return refused("its first line is empty");
+    return {smtp::ClientCredentials{relay.username, password}, {}};
 }
 
 ConnectionOptions connection_options(const config::Config& config, const NextHop& hop) {

@@ -32,7 +32,11 @@ protected:
         relay_.password_file = dir_ / "password";
     }
     void TearDown() override { std::filesystem::remove_all(dir_); }
-    void write_password(const std::string& text) { std::ofstream(relay_.password_file) << text; }
+    void write_password(const std::string& text) {
+        std::ofstream(relay_.password_file) << text;
+        std::filesystem::permissions(relay_.password_file, std::filesystem::perms::owner_read |
+                                                               std::filesystem::perms::owner_write);
+    }
 
     std::filesystem::path dir_;
     config::Relay relay_;
@@ -58,6 +62,14 @@ TEST_F(RelayPassword, UnusableFileIsAProblemNotAnEmptyPassword) {
                   std::string::npos)
             << got.problem;
         EXPECT_NE(got.problem.find("chmod 600 "), std::string::npos) << got.problem;
+    }
+    {  // opened to others since the load
+        write_password("s3cret\n");
+        std::filesystem::permissions(relay_.password_file, std::filesystem::perms::others_read,
+                                     std::filesystem::perm_options::add);
+        const RelayCredentials got = relay_credentials(relay_);
+        EXPECT_FALSE(got.credentials);
+        EXPECT_NE(got.problem.find("is open to group or others (mode 0604)"), std::string::npos) << got.problem;
     }
     {  // emptied
         write_password("");
