@@ -21,6 +21,8 @@ using Ref = std::unique_ptr<T, Unref>;
 
 void initialise_gmime() {
     static std::once_flag once;
+    // GMime picks the smallest charset for each encoded word (ISO-8859-1 for
+    // "Ana Núñez", UTF-8 for a dash): both decode to the same text.
     std::call_once(once, [] { g_mime_init(); });
 }
 
@@ -40,11 +42,17 @@ Ref<GMimeObject> text_part(const std::string& body) {
     Ref<GMimeTextPart> part(g_mime_text_part_new_with_subtype("plain"));
     std::string text = lf_line_ends(body);
     if (!text.empty() && text.back() != '\n') text += '\n';
-    g_mime_text_part_set_text(part.get(), text.c_str());
+    // The UTF-8 octets as they are (g_mime_text_part_set_text would convert
+    // to the smallest charset that fits).
+    Ref<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(text.data(), text.size()));
+    Ref<GMimeDataWrapper> wrapper(g_mime_data_wrapper_new_with_stream(stream.get(), GMIME_CONTENT_ENCODING_DEFAULT));
+    g_mime_part_set_content(GMIME_PART(part.get()), wrapper.get());
     g_mime_text_part_set_charset(part.get(), "utf-8");
     // 7bit for short ASCII lines, else quoted-printable (RFC 2045 6.7): never
     // a line over 998 octets, never 8-bit data.
     g_mime_object_encode(GMIME_OBJECT(part.get()), GMIME_ENCODING_CONSTRAINT_7BIT);
+    if (g_mime_part_get_content_encoding(GMIME_PART(part.get())) == GMIME_CONTENT_ENCODING_DEFAULT)
+        g_mime_part_set_content_encoding(GMIME_PART(part.get()), GMIME_CONTENT_ENCODING_7BIT);  // said, not implied
     return Ref<GMimeObject>(GMIME_OBJECT(part.release()));
 }
 
@@ -119,6 +127,10 @@ std::string compose(const OutgoingMessage& message) {
     g_mime_format_options_free(options);
     GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out.get()));
     return std::string(reinterpret_cast<const char*>(bytes->data), bytes->len);
+}
+
+bool is_utf8(const std::string& text) {
+    return g_utf8_validate(text.data(), static_cast<gssize>(text.size()), nullptr) == TRUE;
 }
 
 std::string content_type_of(const std::string& bytes) {

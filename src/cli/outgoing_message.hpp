@@ -54,6 +54,9 @@ std::string compose(const OutgoingMessage& message);
 // the right-hand side of the Message-ID.
 std::string message_id_domain(const std::string& address);
 
+// Valid UTF-8 (the body and subject must be; the Content-Type says so).
+bool is_utf8(const std::string& text);
+
 // libmagic's MIME type of these bytes ("application/pdf", "text/plain"), or
 // application/octet-stream when it cannot tell.
 std::string content_type_of(const std::string& bytes);

@@ -59,7 +59,7 @@ struct ClientCredentials {
     ClientMechanism mechanism = ClientMechanism::password;
     // RFC 7628 3.1: the host and port the client connected to, sent inside
     // OAUTHBEARER (SmtpConnection fills them in from the peer when empty).
-    std::string host;
+    std::string host = {};
     unsigned port = 0;
 };
 

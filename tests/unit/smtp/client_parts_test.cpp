@@ -108,7 +108,7 @@ TEST(Replies, QueueIdOfTheFinalReply) {
         std::string want;
     };
     const std::vector<Case> cases{
-        {queued("4Z8kQm2x"), "4Z8kQm2x"},
+        {replies::queued("4Z8kQm2x"), "4Z8kQm2x"},
         {{250, "2.0.0", "Ok: queued as 4Y3Gr25YQzz9rwN"}, "4Y3Gr25YQzz9rwN"},                    // Postfix
         {{250, "", "OK id=1tJ5xY-0004Qm-2b"}, "1tJ5xY-0004Qm-2b"},                                // Exim
         {{250, "2.0.0", "OK  1733390000 a640c23a62f3a-aa5f3c1fb4esi1234.123 - gsmtp"},
@@ -117,7 +117,7 @@ TEST(Replies, QueueIdOfTheFinalReply) {
         {{250, "2.0.0", "OK"}, ""},
         {{550, "5.7.1", "rejected, not queued as anything"}, ""},
     };
-    for (const auto& c : cases) EXPECT_EQ(queue_id_in(c.reply), c.want) << "got for " << c.reply.text;
+    for (const auto& c : cases) EXPECT_EQ(replies::queue_id_in(c.reply), c.want) << "got for " << c.reply.text;
 }
 
 // The exact octets of the OAuth2 initial responses (reference/client-config.md
