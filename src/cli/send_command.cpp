@@ -122,6 +122,7 @@ int run_send(SendFlags& flags) {
     }
     if (!connection) return fail(exit_usage, error);
     if (flags.from.empty() && connection->user.find('@') != std::string::npos) flags.from = connection->user;
+    if (connection->user.empty() && !connection->oauth_token_command.empty()) connection->user = flags.from;
     if (flags.from.empty())
         return fail(exit_usage, base::tr("no sender: give --from ADDRESS, --account NAME or a --user that is an address"));
     if (!flags.dry_run && connection->server.empty())
