@@ -129,6 +129,18 @@ std::string compose(const OutgoingMessage& message) {
     return std::string(reinterpret_cast<const char*>(bytes->data), bytes->len);
 }
 
+std::optional<Mailbox> parse_mailbox(const std::string& text) {
+    initialise_gmime();
+    Ref<InternetAddressList> list(internet_address_list_parse(nullptr, text.c_str()));
+    if (!list || internet_address_list_length(list.get()) != 1) return std::nullopt;
+    InternetAddress* address = internet_address_list_get_address(list.get(), 0);
+    if (!INTERNET_ADDRESS_IS_MAILBOX(address)) return std::nullopt;
+    const char* addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(address));
+    const char* name = internet_address_get_name(address);
+    if (addr == nullptr || std::string_view(addr).find('@') == std::string_view::npos) return std::nullopt;
+    return Mailbox{name == nullptr ? std::string() : name, addr};
+}
+
 bool is_utf8(const std::string& text) {
     return g_utf8_validate(text.data(), static_cast<gssize>(text.size()), nullptr) == TRUE;
 }

@@ -50,6 +50,15 @@ struct OutgoingMessage {
 // The message as SMTP DATA would carry it (CRLF, before dot-stuffing).
 std::string compose(const OutgoingMessage& message);
 
+// "Ana Núñez <ana@example.com>" or "ana@example.com" (RFC 5322 3.4 mailbox,
+// parsed by GMime) as display name and addr-spec; nullopt when it is not one
+// mailbox.
+struct Mailbox {
+    std::string name;
+    std::string address;
+};
+std::optional<Mailbox> parse_mailbox(const std::string& text);
+
 // The domain after the last "@" ("example.com"), or "localhost" without one:
 // the right-hand side of the Message-ID.
 std::string message_id_domain(const std::string& address);

@@ -128,8 +128,11 @@ int run_send(SendFlags& flags) {
     if (!flags.dry_run && connection->server.empty())
         return fail(exit_usage, base::tr("no server: give --account NAME or --server HOST (or --dry-run)"));
 
+    const auto sender = parse_mailbox(flags.from);
+    if (!sender) return fail(exit_usage, fmt::format(fmt::runtime(base::tr("{} is not an email address")), flags.from));
     OutgoingMessage message;
-    message.from_address = flags.from;
+    message.from_address = sender->address;
+    message.from_name = sender->name;
     message.to = flags.to;
     message.subject = flags.subject;
     message.body = read_standard_input();
@@ -160,8 +163,8 @@ int run_send(SendFlags& flags) {
         return fail(submission.exit_code,
                     fmt::format(fmt::runtime(base::tr("not sent: {}")), submission.error));
     delivery::Transaction transaction;
-    transaction.sender = flags.from;
-    for (const auto& to : flags.to) transaction.recipients.push_back({to, {}, {}});
+    transaction.sender = sender->address;
+    for (const auto& to : flags.to) transaction.recipients.push_back({parse_mailbox(to).value_or(Mailbox{{}, to}).address, {}, {}});
     transaction.data = std::make_shared<const std::string>(std::move(text));
     const auto outcomes = submission.connection->send(transaction);
     submission.connection->quit();

@@ -133,7 +133,8 @@ class SendThroughCarteroTest(unittest.TestCase):
                          "password: 534 5.7.9 Application-specific password required\n")
 
     def test_dry_run_prints_the_message_and_sends_nothing(self):
-        result = run("send", "--dry-run", "--from", ALICE, "--to", BOB, "--subject", SUBJECT,
+        result = run("send", "--dry-run", "--from", f"Ana Núñez <{ALICE}>", "--to", f"Bob Ñandú <{BOB}>",
+                     "--subject", SUBJECT,
                      "--attach", str(self.attachment), stdin=b"line one\n" + b"y" * 3000 + b"\n")
         self.assertEqual(result.returncode, 0, result.stderr.decode())
         raw = result.stdout
@@ -144,8 +145,11 @@ class SendThroughCarteroTest(unittest.TestCase):
         self.assertTrue(all(b < 0x80 for b in raw), "8-bit octets in the message")
         msg = parse(raw)
         self.assertEqual(msg["Subject"], SUBJECT)
-        self.assertEqual(msg["From"], ALICE)
-        self.assertTrue(msg["Message-ID"].endswith("@example.test>"))
+        [sender] = msg["From"].addresses
+        self.assertEqual((sender.display_name, sender.addr_spec), ("Ana Núñez", ALICE))  # RFC 2047
+        [rcpt] = msg["To"].addresses
+        self.assertEqual((rcpt.display_name, rcpt.addr_spec), ("Bob Ñandú", BOB))
+        self.assertRegex(msg["Message-ID"], r"^<[^<>@]+@example\.test>$")
         self.assertEqual(text_of(msg.get_body(("plain",))), "line one\n" + "y" * 3000 + "\n")
         [attached] = list(msg.iter_attachments())
         self.assertEqual(attached.get_filename(), ATTACHMENT_NAME)

@@ -154,6 +154,22 @@ TEST(ComposeTest, MessageIdDomainIsTheSenders) {
         EXPECT_EQ(message_id_domain(c.address), c.want) << c.address;
 }
 
+TEST(ComposeTest, MailboxesSplitIntoNameAndAddress) {
+    struct Case {
+        std::string text, name, address;
+    };
+    for (const auto& c : std::vector<Case>{{"ana@example.com", "", "ana@example.com"},
+                                           {"Ana Núñez <ana@example.com>", "Ana Núñez", "ana@example.com"},
+                                           {"\"Núñez, Ana\" <ana@example.com>", "Núñez, Ana", "ana@example.com"}}) {
+        const auto got = parse_mailbox(c.text);
+        ASSERT_TRUE(got) << c.text;
+        EXPECT_EQ(got->name, c.name) << c.text;
+        EXPECT_EQ(got->address, c.address) << c.text;
+    }
+    for (const char* bad : {"", "nobody", "a@b.com, c@d.com", "Group: a@b.com;"})
+        EXPECT_FALSE(parse_mailbox(bad)) << bad;
+}
+
 TEST(ComposeTest, ContentTypeFromTheBytes) {
     EXPECT_EQ(content_type_of("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n"), "application/pdf");
     EXPECT_EQ(content_type_of(std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16)), "image/png");
