@@ -9,6 +9,7 @@
 #include "base/translation.hpp"
 #include "cli/saved_accounts.hpp"
 #include "cli/submission.hpp"
+#include "discovery/discover.hpp"
 
 namespace cartero::cli {
 namespace {
@@ -38,6 +39,42 @@ SavedAccount account_of(const AddFlags& flags) {
     return account;
 }
 
+// No --server: `cartero discover`'s steps (discovery/discover.hpp) find the
+// outgoing server, its port and encryption, and the username.
+int discover_server(AddFlags& flags) {
+    const auto address = discovery::split_address(flags.address);
+    if (!address) return fail(exit_usage, fmt::format(fmt::runtime(base::tr("{} is not an email address")), flags.address));
+    discovery::DiscoverOptions options;
+    options.autoconfig.timeout = options.probe.timeout = flags.connection.timeout();
+    if (!flags.connection.ca_file.empty()) options.autoconfig.ca_file = options.probe.ca_file = flags.connection.ca_file;
+    std::unique_ptr<dns::Resolver> resolver;
+    try {
+        resolver = client_resolver(flags.connection);
+    } catch (const std::invalid_argument& e) {
+        return fail(exit_usage, e.what());
+    }
+    const discovery::Discovery found = discovery::discover(*resolver, *address, options);
+    const discovery::Outgoing* chosen = nullptr;
+    if (found.settings)
+        for (const auto& o : found.settings->outgoing)
+            if (chosen == nullptr && o.security != discovery::Security::none) chosen = &o;
+    if (chosen == nullptr)
+        return fail(exit_no_host, fmt::format(fmt::runtime(base::tr("no outgoing server found for {}: give it with "
+                                                                    "--server HOST --port N --tls ssl|starttls")),
+                                              flags.address));
+    flags.connection.server = chosen->host;
+    flags.connection.port = chosen->port;
+    flags.connection.tls = chosen->security == discovery::Security::ssl ? ClientTls::ssl : ClientTls::starttls;
+    if (flags.connection.user.empty() && !found.settings->username.empty())
+        flags.connection.user = found.settings->username;
+    std::printf("%s
+", fmt::format(fmt::runtime(base::tr("Found by cartero discover ({}): {} port {}, {}")),
+                                    discovery::to_string(found.settings->source), chosen->host, chosen->port,
+                                    discovery::to_string(chosen->security))
+                            .c_str());
+    return 0;
+}
+
 // The settings work: EHLO, TLS and AUTH succeed (nothing is sent).
 int check_settings(const AddFlags& flags) {
     Submission submission = open_submission(flags.connection);
@@ -60,17 +97,18 @@ int run_add(AddFlags flags) {
         return fail(exit_usage, base::tr("an account name is 1 to 64 letters, digits, '-', '_' or '.'"));
     if (flags.address.find('@') == std::string::npos)
         return fail(exit_usage, fmt::format(fmt::runtime(base::tr("{} is not an email address")), flags.address));
-    if (flags.connection.server.empty())
-        return fail(exit_usage, base::tr("give the outgoing server with --server HOST (and --port, --tls)"));
     const auto& c = flags.connection;
     const int secrets = !c.password_command.empty() + !c.password_file.empty() + !c.oauth_token_command.empty();
     if (secrets > 1)
         return fail(exit_usage,
                     base::tr("give only one of --password-command, --password-file and --oauth-token-command"));
-    if (c.user.empty() && secrets > 0) flags.connection.user = flags.address;  // the usual login
     if (!c.user.empty() && secrets == 0)
         return fail(exit_usage, base::tr("cartero does not store passwords: say where to read it with "
                                          "--password-command CMD or --password-file FILE"));
+    if (flags.connection.server.empty()) {
+        if (const int code = discover_server(flags); code != 0) return code;
+    }
+    if (c.user.empty() && secrets > 0) flags.connection.user = flags.address;  // the usual login
     try {
         const auto file = accounts_file_path();
         SavedAccounts accounts = load_accounts(file);

@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
 import cartero_harness as h  # noqa: E402
+from dns_server import DnsServer  # noqa: E402
 
 ALICE = "alice@example.test"
 ALICE_PW = "password-alice"
@@ -211,6 +212,27 @@ class SendThroughCarteroTest(unittest.TestCase):
         missing = run("send", "--account", "work", "--to", BOB, stdin=b"x\n", env=env)
         self.assertEqual(missing.returncode, 64)
         self.assertIn("no saved account named work", missing.stderr.decode())
+
+
+    def test_account_add_finds_the_server_with_discover(self):
+        """No --server: discover's SRV step (RFC 8314 _submissions._tcp) names the server and port, the
+        settings are checked by logging in, and saved."""
+        env = {"XDG_CONFIG_HOME": str(self.tmp / "xdg-discover")}
+        zones = {"_submissions._tcp.example.test": {"SRV": f"0 1 {self.srv.port('submissions')} mx.example.test"},
+                 "mx.example.test": {"A": "127.0.0.1"}}
+        with DnsServer(zones) as dns:
+            result = run("account", "add", "home", "--address", ALICE, "--password-file", str(self.password_file),
+                         "--ca-file", str(self.srv.pki.ca_cert), "--test-dns-resolver", dns.address,
+                         "--timeout", "5", env=env)
+        self.assertEqual(result.returncode, 0, result.stdout.decode() + result.stderr.decode())
+        out = result.stdout.decode()
+        self.assertIn(f"Found by cartero discover (SRV records): mx.example.test port {self.srv.port('submissions')}, "
+                      "SSL/TLS\n", out)
+        self.assertIn("certificate verified, login accepted", out)
+        saved = (self.tmp / "xdg-discover" / "cartero" / "accounts.toml").read_text()
+        self.assertIn("server = 'mx.example.test'", saved)
+        self.assertIn("tls = 'ssl'", saved)
+        self.assertIn(f"user = '{ALICE}'", saved)
 
 
 class OAuthServer:
