@@ -55,12 +55,9 @@ int main(int argc, char** argv) {
     cartero::cli::add_queue_commands(app, options);
     cartero::cli::add_sendmail_command(app, options);
     cartero::cli::add_dkim_commands(app, options);
-<<<<<<< HEAD
+    cartero::cli::add_discover_command(app, options);
     cartero::cli::add_send_command(app, options);
     cartero::cli::add_saved_account_commands(app, options);
-=======
-    cartero::cli::add_discover_command(app, options);
->>>>>>> main
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
