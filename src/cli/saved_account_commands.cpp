@@ -67,8 +67,7 @@ int discover_server(AddFlags& flags) {
     flags.connection.tls = chosen->security == discovery::Security::ssl ? ClientTls::ssl : ClientTls::starttls;
     if (flags.connection.user.empty() && !found.settings->username.empty())
         flags.connection.user = found.settings->username;
-    std::printf("%s
-", fmt::format(fmt::runtime(base::tr("Found by cartero discover ({}): {} port {}, {}")),
+    std::printf("%s\n", fmt::format(fmt::runtime(base::tr("Found by cartero discover ({}): {} port {}, {}")),
                                     discovery::to_string(found.settings->source), chosen->host, chosen->port,
                                     discovery::to_string(chosen->security))
                             .c_str());
