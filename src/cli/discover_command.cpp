@@ -159,6 +159,21 @@ std::string probe_words(const discovery::PortProbe& p) {
     return out;
 }
 
+// RFC 6186 6: SRV answers are not authenticated, so a target outside the
+// address's domain is pointed out for the person to confirm (msmtp does the same).
+void warn_foreign_targets(std::ostream& out, const discovery::Settings& s, const std::string& address) {
+    const std::string domain = address.substr(address.rfind('@') + 1);
+    for (const auto& o : s.outgoing) {
+        if (o.host == domain || o.host.ends_with("." + domain)) continue;
+        out << "\n"
+            << fmt::format(fmt::runtime(tr("Check this: {} is not in {}; DNS answers are not signed, so make sure it "
+                                           "really is your provider's server before you send a password there.")),
+                           o.host, domain)
+            << "\n";
+        return;
+    }
+}
+
 void print_text(const discovery::Discovery& d, const std::string& address, bool verbose) {
     std::ostream& out = std::cout;
     if (const auto& s = d.settings) {
@@ -186,6 +201,7 @@ void print_text(const discovery::Discovery& d, const std::string& address, bool 
             out << "\n" << tr("Notes:") << "\n";
             for (const auto note : s->notes) out << "  - " << discovery::note_text(note) << "\n";
         }
+        if (s->source == Source::srv) warn_foreign_targets(out, *s, address);
         if (s->source == Source::table || s->source == Source::mx) {
             if (const auto* p = find_provider(s->provider))
                 out << "\n" << fmt::format(fmt::runtime(tr("Facts: {} (checked {})")), p->source, p->checked) << "\n";
@@ -217,11 +233,16 @@ void print_text(const discovery::Discovery& d, const std::string& address, bool 
     }
 }
 
+// The --json spelling, as the --tls flag of check and send spells it.
+const char* security_id(Security security) {
+    return security == Security::ssl ? "ssl" : security == Security::starttls ? "starttls" : "none";
+}
+
 json::object outgoing_json(const discovery::Outgoing& o) {
     json::array auth;
     for (const auto& a : o.auth) auth.emplace_back(a);
-    const char* security = o.security == Security::ssl ? "ssl" : o.security == Security::starttls ? "starttls" : "none";
-    return {{"host", o.host}, {"port", o.port}, {"security", security}, {"auth", auth}, {"auth_from_server", o.auth_from_server}};
+    return {{"host", o.host}, {"port", o.port}, {"security", security_id(o.security)}, {"auth", auth},
+            {"auth_from_server", o.auth_from_server}};
 }
 
 json::object probe_json(const discovery::PortProbe& p) {
@@ -243,7 +264,7 @@ void print_json(const discovery::Discovery& d, const std::string& address) {
         for (const auto& o : s->outgoing) outgoing.emplace_back(outgoing_json(o));
         for (const auto& in : s->incoming)
             incoming.emplace_back(json::object{{"type", in.type}, {"host", in.host}, {"port", in.port},
-                                               {"security", in.security == Security::ssl ? "ssl" : "starttls"}});
+                                               {"security", security_id(in.security)}});
         for (const auto n : s->notes) notes.emplace_back(json::object{{"id", discovery::note_id(n)}, {"text", discovery::note_text(n)}});
         root["outgoing"] = outgoing;
         root["incoming"] = incoming;
@@ -314,8 +335,8 @@ void add_discover_command(CLI::App& app, GlobalOptions&) {
     cmd->add_option("--format", args->format, "Print a ready configuration: msmtp, thunderbird, swaks or env")
         ->check(CLI::IsMember({"msmtp", "thunderbird", "swaks", "env"}));
     cmd->add_flag("--verbose,-v", args->verbose, "Also show the port probe and why each step found nothing");
-    cmd->add_option("--resolver", args->resolver,
-                    "DNS servers to ask (ADDR or ADDR:PORT, comma-separated); default: those of /etc/resolv.conf");
+    cmd->add_option("--test-dns-resolver", args->resolver,
+                    "Tests only: ask this DNS server (ADDR or ADDR:PORT) instead of those of /etc/resolv.conf");
     cmd->add_option("--dns-timeout", args->dns_timeout, "Bound on each DNS question (default 3s)");
     cmd->add_option("--fetch-timeout", args->fetch_timeout, "Bound on each autoconfig HTTPS fetch (default 5s)");
     cmd->add_option("--probe-timeout", args->probe_timeout, "Bound on the whole port probe (default 5s)");

@@ -572,8 +572,8 @@ constexpr KeySpec kSchema[] = {
      "deferred) or none.",
      store_delivery_tls, load_delivery_tls},
     {"delivery.ca_file", Kind::path, Scope::global, kNoBounds,
-     "PEM file of CA certificates trusted when verifying servers (relays, tls = must); empty: the "
-     "system's store.",
+     "PEM file of CA certificates trusted, besides the system's store, when verifying servers (relays, tls = must, "
+     "MTA-STS); for a private CA.",
      store_field<&Config::delivery, &Delivery::ca_file>, load_field<&Config::delivery, &Delivery::ca_file>},
     {"delivery.mta_sts", Kind::flag, Scope::global, kNoBounds,
      "Apply MTA-STS policies (RFC 8461) of recipient domains delivered to their MX hosts "

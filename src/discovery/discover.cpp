@@ -106,19 +106,19 @@ std::optional<Settings> from_mx(dns::Resolver& resolver, const Address& address,
     return std::nullopt;
 }
 
-std::optional<Settings> from_probes(const std::vector<PortProbe>& probes, const Address& address) {
+std::optional<Settings> from_probes(const std::vector<PortProbe>& probes) {
     std::vector<const PortProbe*> usable;
     for (const auto& p : probes)
         if (p.security()) usable.push_back(&p);
     if (usable.empty()) return std::nullopt;
+    const bool beyond_25 = std::any_of(usable.begin(), usable.end(), [](auto* p) { return p->port != mx_port; });
+    if (beyond_25) std::erase_if(usable, [](auto* p) { return p->port == mx_port; });
     std::stable_sort(usable.begin(), usable.end(), [](auto* a, auto* b) { return rank(*a) < rank(*b); });
     Settings s;
     s.source = Source::probe;
     s.where = usable.front()->host;
     for (const auto* p : usable) s.outgoing.push_back(Outgoing{p->host, p->port, *p->security(), p->auth, true});
-    if (std::all_of(usable.begin(), usable.end(), [](auto* p) { return p->port == mx_port; }))
-        s.notes.push_back(Note::port_25_not_for_clients);
-    (void)address;
+    if (!beyond_25) s.notes.push_back(Note::port_25_not_for_clients);
     return s;
 }
 
@@ -147,7 +147,7 @@ Discovery discover(dns::Resolver& resolver, const Address& address, const Discov
     std::optional<Settings> srv_settings = srv.get();
     std::optional<Settings> mx_settings = mx.get();
     out.probes = probes.get();
-    std::optional<Settings> probe_settings = from_probes(out.probes, address);
+    std::optional<Settings> probe_settings = from_probes(out.probes);
     StepReport probe_report{Source::probe, probe_settings.has_value(), {}};
 
     out.steps.push_back(autoconfig_report);

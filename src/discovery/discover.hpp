@@ -54,7 +54,9 @@ std::optional<Settings> from_table(const Address& address);
 std::optional<Settings> from_srv(dns::Resolver& resolver, const Address& address, StepReport& report);
 std::optional<Settings> from_mx(dns::Resolver& resolver, const Address& address, StepReport& report);
 // Settings from probe results: the ports that speak TLS, SSL/TLS first, then
-// STARTTLS on 587, then 25; smtp.DOMAIN before mail.DOMAIN at equal rank.
-std::optional<Settings> from_probes(const std::vector<PortProbe>& probes, const Address& address);
+// STARTTLS on 587; smtp.DOMAIN before mail.DOMAIN at equal rank. Port 25 only
+// when nothing else answers with TLS, and then with the note that it is not
+// meant for mail programs (RFC 5068).
+std::optional<Settings> from_probes(const std::vector<PortProbe>& probes);
 
 }  // namespace cartero::discovery

@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "config/domain_name.hpp"
+#include "base/idna.hpp"
 
 namespace cartero::discovery {
 
@@ -36,11 +36,11 @@ std::optional<Address> split_address(std::string_view address) {
         return static_cast<unsigned char>(c) > ' ' && c != 0x7f;
     });
     if (!clean) return std::nullopt;
-    Address out{std::string(address.substr(0, at)), std::string(address.substr(at + 1))};
-    out.domain = config::lower_ascii(out.domain);
-    if (out.domain.back() == '.') out.domain.pop_back();
-    if (out.domain.empty()) return std::nullopt;
-    return out;
+    // The A-label form (an IDN domain is asked and shown as the DNS knows it):
+    // lower case, no root dot.
+    auto domain = base::ascii_domain(address.substr(at + 1));
+    if (!domain || domain->empty()) return std::nullopt;
+    return Address{std::string(address.substr(0, at)), std::move(*domain)};
 }
 
 std::string expand_placeholders(std::string_view text, const Address& address) {

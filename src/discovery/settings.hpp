@@ -44,8 +44,9 @@ struct Settings {
     std::vector<Note> notes;
 };
 
-// An address split at its last '@'; nullopt when either side is empty or
-// the address holds spaces or control characters.
+// An address split at its last '@', the domain in A-label form (base::ascii_domain);
+// nullopt when either side is empty, the domain is not valid IDNA, or the
+// address holds spaces or control characters.
 struct Address {
     std::string local;
     std::string domain;  // lower case, no trailing dot

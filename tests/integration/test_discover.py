@@ -112,7 +112,7 @@ class DiscoverTest(unittest.TestCase):
     # -- 1. provider table ------------------------------------------------------------
     def test_provider_table_answers_gmail_without_the_network(self):
         # Nothing answers on port 9: the table must not need DNS.
-        r, elapsed = discover("alice@gmail.com", "--resolver", "127.0.0.1:9")
+        r, elapsed = discover("alice@gmail.com", "--test-dns-resolver", "127.0.0.1:9")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("Outgoing server for alice@gmail.com (from the provider table: Gmail)", r.stdout)
         self.assertIn("Server:      smtp.gmail.com\n", r.stdout)
@@ -124,7 +124,7 @@ class DiscoverTest(unittest.TestCase):
         self.assertLess(elapsed, 5)
 
     def test_spanish_output_in_full(self):
-        r, _ = discover("--lang", "es", "ana@outlook.com", "--resolver", "127.0.0.1:9")
+        r, _ = discover("--lang", "es", "ana@outlook.com", "--test-dns-resolver", "127.0.0.1:9")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout, (
             "Servidor de salida para ana@outlook.com (según la tabla de proveedores: Outlook.com / Hotmail / Live)\n"
@@ -153,7 +153,7 @@ class DiscoverTest(unittest.TestCase):
         routes = {("autoconfig.corp.test", FIRST_PATH): (200, "text/xml; charset=UTF-8", AUTOCONFIG_XML)}
         with AutoconfigServer(self.pki, ["autoconfig.corp.test", "corp.test"], routes) as web, \
                 DnsServer(self.zones_for_web("autoconfig.corp.test", "corp.test")) as dns:
-            r, _ = discover("bob@corp.test", "--resolver", dns.address, "--ca-file", str(self.pki.ca_cert),
+            r, _ = discover("bob@corp.test", "--test-dns-resolver", dns.address, "--ca-file", str(self.pki.ca_cert),
                             "--autoconfig-port", str(web.port), "--json")
             self.assertEqual(r.returncode, 0, r.stderr)
             got = json.loads(r.stdout)
@@ -172,7 +172,7 @@ class DiscoverTest(unittest.TestCase):
         routes = {("corp.test", WELL_KNOWN_PATH): (200, "application/xml", AUTOCONFIG_XML)}
         with AutoconfigServer(self.pki, ["corp.test"], routes) as web, \
                 DnsServer(self.zones_for_web("corp.test")) as dns:  # autoconfig.corp.test: NXDOMAIN
-            r, _ = discover("bob@corp.test", "--resolver", dns.address, "--ca-file", str(self.pki.ca_cert),
+            r, _ = discover("bob@corp.test", "--test-dns-resolver", dns.address, "--ca-file", str(self.pki.ca_cert),
                             "--autoconfig-port", str(web.port))
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn(f"(from the domain's autoconfig file: https://corp.test:{web.port}{WELL_KNOWN_PATH}"
@@ -192,7 +192,7 @@ class DiscoverTest(unittest.TestCase):
         for routes, ca, reason in cases:
             with self.subTest(reason=reason), AutoconfigServer(self.pki, ["autoconfig.corp.test"], routes) as web, \
                     DnsServer(self.zones_for_web("autoconfig.corp.test")) as dns:
-                args = ["bob@corp.test", "--resolver", dns.address, "--autoconfig-port", str(web.port), "--json",
+                args = ["bob@corp.test", "--test-dns-resolver", dns.address, "--autoconfig-port", str(web.port), "--json",
                         "--probe-timeout", "1s"]
                 if ca is None:
                     args += ["--ca-file", str(self.pki.ca_cert)]
@@ -206,21 +206,22 @@ class DiscoverTest(unittest.TestCase):
     # -- 3. SRV and 4. MX -----------------------------------------------------------
     def test_srv_records_submissions_first(self):
         zones = {"_submissions._tcp.srv.test": {"SRV": ["10 1 465 backup.srv.test", "0 1 465 mail.srv.test"]},
-                 "_submission._tcp.srv.test": {"SRV": "0 1 587 mail.srv.test"},
+                 "_submission._tcp.srv.test": {"SRV": "0 1 587 smtp.hoster.test"},
                  "_imap._tcp.srv.test": {"SRV": "0 0 0 ."}}
         with DnsServer(zones) as dns:
-            r, _ = discover("carol@srv.test", "--resolver", dns.address, "--probe-timeout", "1s")
+            r, _ = discover("carol@srv.test", "--test-dns-resolver", dns.address, "--probe-timeout", "1s")
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn("(from the domain's SRV records: _submissions._tcp.srv.test)", r.stdout)
             self.assertIn("Server:      mail.srv.test\n  Port:        465\n  Encryption:  SSL/TLS\n", r.stdout)
             self.assertIn("Also:        backup.srv.test port 465, SSL/TLS\n", r.stdout)
-            self.assertIn("Also:        mail.srv.test port 587, STARTTLS\n", r.stdout)
+            self.assertIn("Also:        smtp.hoster.test port 587, STARTTLS\n", r.stdout)
             self.assertIn("not given by this source; usually your full e-mail address", r.stdout)
+            self.assertIn("Check this: smtp.hoster.test is not in srv.test; DNS answers are not signed", r.stdout)
 
     def test_srv_dot_target_means_not_offered(self):
         zones = {"_submissions._tcp.dot.test": {"SRV": "0 0 0 ."}, "_submission._tcp.dot.test": {"SRV": "0 0 0 ."}}
         with DnsServer(zones) as dns:
-            r, _ = discover("dan@dot.test", "--resolver", dns.address, "--probe-timeout", "1s", "--json")
+            r, _ = discover("dan@dot.test", "--test-dns-resolver", dns.address, "--probe-timeout", "1s", "--json")
             got = json.loads(r.stdout)
             self.assertFalse(got["found"])
             step = next(s for s in got["steps"] if s["source"] == "srv")
@@ -230,7 +231,7 @@ class DiscoverTest(unittest.TestCase):
     def test_mx_under_google_means_google_workspace(self):
         zones = {"shop.test": {"MX": ["5 alt1.aspmx.l.google.com", "1 aspmx.l.google.com"]}}
         with DnsServer(zones) as dns:
-            r, _ = discover("erin@shop.test", "--resolver", dns.address, "--probe-timeout", "1s")
+            r, _ = discover("erin@shop.test", "--test-dns-resolver", dns.address, "--probe-timeout", "1s")
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn("(from the domain's MX records: aspmx.l.google.com belongs to Google Workspace)", r.stdout)
             self.assertIn("Server:      smtp.gmail.com\n", r.stdout)
@@ -246,7 +247,7 @@ class DiscoverTest(unittest.TestCase):
             zones = {"smtp.probe.test": {"A": "127.0.0.1"}, "probe.test": {"MX": "10 smtp.probe.test"}}
             port_map = f"465={srv.port('submissions')},587={srv.port('submission')},25={srv.port('mx')}"
             with DnsServer(zones) as dns:
-                r, elapsed = discover("fay@probe.test", "--resolver", dns.address, "--ca-file", str(srv.pki.ca_cert),
+                r, elapsed = discover("fay@probe.test", "--test-dns-resolver", dns.address, "--ca-file", str(srv.pki.ca_cert),
                                       "--probe-port-map", port_map, "--json")
                 self.assertEqual(r.returncode, 0, r.stderr)
                 got = json.loads(r.stdout)
@@ -262,10 +263,10 @@ class DiscoverTest(unittest.TestCase):
                 self.assertIn(mx["speaks"], ("starttls", "plaintext"))
                 self.assertEqual(mx["auth"], [], "the MX port offers no AUTH")
                 self.assertEqual(probes[("mail.probe.test", 465)]["speaks"], "no_host")
-                self.assertEqual([(o["host"], o["port"], o["security"]) for o in got["outgoing"]][:2],
+                self.assertEqual([(o["host"], o["port"], o["security"]) for o in got["outgoing"]],
                                  [("smtp.probe.test", 465, "ssl"), ("smtp.probe.test", 587, "starttls")])
                 # The same in words.
-                r, _ = discover("fay@probe.test", "--resolver", dns.address, "--ca-file", str(srv.pki.ca_cert),
+                r, _ = discover("fay@probe.test", "--test-dns-resolver", dns.address, "--ca-file", str(srv.pki.ca_cert),
                                 "--probe-port-map", port_map)
                 self.assertIn("(from a probe of the domain's mail servers)", r.stdout)
                 self.assertIn("  smtp.probe.test:465  SSL/TLS; AUTH PLAIN LOGIN\n", r.stdout)
@@ -284,7 +285,7 @@ class DiscoverTest(unittest.TestCase):
             zones = {"smtp.probe.test": {"A": "127.0.0.1"}}
             port_map = f"465={srv.port('submissions')},587={srv.port('submission')},25={srv.port('mx')}"
             with DnsServer(zones) as dns:
-                r, _ = discover(user, "--resolver", dns.address, "--ca-file", str(srv.pki.ca_cert),
+                r, _ = discover(user, "--test-dns-resolver", dns.address, "--ca-file", str(srv.pki.ca_cert),
                                 "--probe-port-map", port_map, "--format", "msmtp")
                 self.assertEqual(r.returncode, 0, r.stderr)
                 self.assertIn("host smtp.probe.test\nport 465\ntls on\ntls_starttls off\n", r.stdout)
@@ -306,7 +307,7 @@ class DiscoverTest(unittest.TestCase):
     # -- bounds -------------------------------------------------------------------------
     def test_unknown_domain_is_answered_within_10_seconds(self):
         with DnsServer({}) as dns:
-            r, elapsed = discover("zoe@unknown.test", "--resolver", dns.address)
+            r, elapsed = discover("zoe@unknown.test", "--test-dns-resolver", dns.address)
             self.assertEqual(r.returncode, 69, r.stdout + r.stderr)
             self.assertIn("No outgoing server found for zoe@unknown.test.", r.stdout)
             self.assertIn("Tried:\n  provider table: nothing found\n  autoconfig: nothing found\n", r.stdout)
@@ -319,7 +320,7 @@ class DiscoverTest(unittest.TestCase):
                 "slow.test": {"A": "127.0.0.1"}, "autoconfig.slow.test": {"A": "127.0.0.1"},
                 "smtp.slow.test": {"A": "127.0.0.1"}, "mail.slow.test": "TIMEOUT"}) as dns:
             port_map = f"465={silent.port},587={silent.port},25={silent.port}"
-            r, elapsed = discover("yan@slow.test", "--resolver", dns.address, "--autoconfig-port", str(silent.port),
+            r, elapsed = discover("yan@slow.test", "--test-dns-resolver", dns.address, "--autoconfig-port", str(silent.port),
                                   "--probe-port-map", port_map, "--json")
             self.assertEqual(r.returncode, 69, r.stdout + r.stderr)
             self.assertLess(elapsed, 10)
@@ -329,7 +330,7 @@ class DiscoverTest(unittest.TestCase):
             self.assertEqual(speaks[("mail.slow.test", 465)], "timed_out")
 
     def test_not_an_address(self):
-        r, _ = discover("not-an-address", "--resolver", "127.0.0.1:9")
+        r, _ = discover("not-an-address", "--test-dns-resolver", "127.0.0.1:9")
         self.assertEqual(r.returncode, 64)
         self.assertIn('"not-an-address" is not an e-mail address', r.stderr)
 

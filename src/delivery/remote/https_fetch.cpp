@@ -6,6 +6,8 @@
 // once more (STYLE rule 9).
 #include "delivery/remote/https_fetch.hpp"
 
+#include "delivery/remote/client_tls.hpp"
+
 #include "config/domain_name.hpp"
 
 #include <algorithm>
@@ -123,13 +125,7 @@ HttpsResult https_get(dns::Resolver& resolver, const HttpsRequest& request) {
     if (addresses.status != dns::Status::ok) return {std::nullopt, "cannot resolve " + request.host + ": " + addresses.error};
 
     ssl::context context(ssl::context::tls_client);
-    SSL_CTX* native = context.native_handle();
-    SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-    SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-    const bool loaded = request.ca_file ? SSL_CTX_load_verify_locations(native, request.ca_file->c_str(), nullptr) == 1
-                                        : SSL_CTX_set_default_verify_paths(native) == 1;
-    if (!loaded)
-        return {std::nullopt, "cannot load CA file " + (request.ca_file ? request.ca_file->string() : "(system store)")};
+    if (const auto problem = prepare_client_tls(context, request.ca_file)) return {std::nullopt, *problem};
     context.set_verify_mode(ssl::verify_peer);
 
     HttpsResult result;

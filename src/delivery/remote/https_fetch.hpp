@@ -5,7 +5,7 @@
 // The host is resolved with cartero's resolver (AAAA first, then A) and each
 // address is tried in turn until one gives an answer the caller accepts. On
 // each: TLS 1.2 or newer (no compression, no renegotiation), SNI, the
-// certificate must chain to `ca_file` (or the system store) and name `host`
+// certificate must chain to the system store or `ca_file` (client_tls.hpp) and name `host`
 // (RFC 6125, no partial wildcards); one deadline for connect, handshake,
 // request and answer; a bound on the header block and on the body; only a
 // 200 whose Content-Type the caller accepts. Redirects are never followed:
@@ -35,7 +35,7 @@ struct HttpsRequest {
     std::string host;    // resolved, sent as SNI and Host, checked against the certificate
     std::string target;  // "/.well-known/mta-sts.txt", "/mail/config-v1.1.xml?emailaddress=..."
     std::uint16_t port = 443;  // other values: tests only (delivery.mta_sts_port, discover --autoconfig-port)
-    std::optional<std::filesystem::path> ca_file;  // otherwise the system store
+    std::optional<std::filesystem::path> ca_file;  // trusted besides the system store
     std::chrono::milliseconds timeout{std::chrono::seconds(10)};  // per address tried
     // When set, no address is tried past this point and each gets at most the
     // time left: callers with an overall bound (`cartero discover`) use it.

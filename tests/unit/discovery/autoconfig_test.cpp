@@ -159,6 +159,8 @@ TEST(Settings, SplitAddressAndPlaceholders) {
     EXPECT_FALSE(split_address("alice@"));
     EXPECT_FALSE(split_address("al ice@example.com"));
     EXPECT_FALSE(split_address("alice@example.com\n"));
+    EXPECT_EQ(split_address("ana@B\xc3\xbc" "cher.example")->domain, "xn--bcher-kva.example");
+    EXPECT_FALSE(split_address("ana@xn--zz.example")) << "an invalid A-label";
     EXPECT_EQ(expand_placeholders("%EMAILLOCALPART%+x@%EMAILDOMAIN% %REALNAME%%", *a), "Alice.Smith+x@example.com %");
 }
 
