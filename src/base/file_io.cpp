@@ -104,20 +104,45 @@ std::error_code fsync_directory(const std::filesystem::path& directory) {
     return {};
 }
 
-std::error_code create_durably(const std::filesystem::path& path, std::string_view bytes, mode_t mode) {
-    const auto temp = path.string() + ".tmp." + std::to_string(::getpid());
+namespace {
+
+// The private temporary file both durable writes start from: created with
+// O_EXCL and exactly `mode`, written and fsynced. Its name is returned in `temp`.
+std::error_code write_temporary(const std::filesystem::path& path, std::string_view bytes, mode_t mode,
+                                std::string& temp) {
+    temp = path.string() + ".tmp." + std::to_string(::getpid());
     std::error_code error;
-    {
-        UniqueFd fd = open_file(temp, O_CREAT | O_EXCL | O_WRONLY, error, mode);
-        if (error) return error;
-        // The umask may have removed bits but never adds any; fchmod makes the mode exact.
-        if (::fchmod(fd.get(), mode) != 0) error = last_error();
-        if (!error) error = write_all(fd.get(), bytes);
-        if (!error && ::fsync(fd.get()) != 0) error = last_error();
-    }
-    if (!error && ::link(temp.c_str(), path.c_str()) != 0) error = last_error();
+    UniqueFd fd = open_file(temp, O_CREAT | O_EXCL | O_WRONLY, error, mode);
+    if (error) return error;
+    // The umask may have removed bits but never adds any; fchmod makes the mode exact.
+    if (::fchmod(fd.get(), mode) != 0) error = last_error();
+    if (!error) error = write_all(fd.get(), bytes);
+    if (!error && ::fsync(fd.get()) != 0) error = last_error();
+    if (error) ::unlink(temp.c_str());
+    return error;
+}
+
+}  // namespace
+
+std::error_code create_durably(const std::filesystem::path& path, std::string_view bytes, mode_t mode) {
+    std::string temp;
+    std::error_code error = write_temporary(path, bytes, mode, temp);
+    if (error) return error;
+    if (::link(temp.c_str(), path.c_str()) != 0) error = last_error();
     ::unlink(temp.c_str());
     if (error) return error;
+    return fsync_directory(path.parent_path());
+}
+
+std::error_code replace_durably(const std::filesystem::path& path, std::string_view bytes, mode_t mode) {
+    std::string temp;
+    std::error_code error = write_temporary(path, bytes, mode, temp);
+    if (error) return error;
+    if (::rename(temp.c_str(), path.c_str()) != 0) {
+        error = last_error();
+        ::unlink(temp.c_str());
+        return error;
+    }
     return fsync_directory(path.parent_path());
 }
 

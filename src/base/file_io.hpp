@@ -49,6 +49,12 @@ std::error_code pread_exact(int fd, char* out, std::size_t length, std::uint64_t
 // the result is std::errc::file_exists and that file is left as it is.
 std::error_code create_durably(const std::filesystem::path& path, std::string_view bytes, mode_t mode = 0600);
 
+// Writes `path` with `bytes` and `mode` as one durable step that replaces any
+// file there: the same private temporary file, fsynced, then rename(2)d over
+// `path`, then the directory fsynced. A reader sees the old file or the new
+// one, whole, and the new one never exists with another mode.
+std::error_code replace_durably(const std::filesystem::path& path, std::string_view bytes, mode_t mode = 0600);
+
 // fsync(2) on a directory, so an entry created, renamed or removed in it
 // survives a power cut (POSIX leaves that undefined without it).
 std::error_code fsync_directory(const std::filesystem::path& directory);

@@ -28,21 +28,30 @@ std::string local_host_name() {
     return name.data();
 }
 
-// The first line of what `command` prints (through /bin/sh -c), or nullopt.
-std::optional<std::string> first_line_of_command(const std::string& command, std::string& error) {
+// What `command` prints (through /bin/sh -c): the first line, or all of it.
+// nullopt when it cannot be run (`error` from `cannot_run`, with the reason)
+// or exits with an error (`error` = `failed`).
+std::optional<std::string> output_of_command(const std::string& command, bool first_line_only,
+                                             const char* cannot_run, const char* failed, std::string& error) {
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
     if (!pipe) {
-        error = fmt::format(fmt::runtime(base::tr("cannot run the password command: {}")), std::strerror(errno));
+        error = fmt::format(fmt::runtime(cannot_run), std::strerror(errno));
         return std::nullopt;
     }
-    std::string line = read_line(pipe.get());
-    while (std::fgetc(pipe.get()) != EOF) {}  // let the command finish writing
+    std::string output = first_line_only ? read_line(pipe.get()) : std::string();
+    for (int c = std::fgetc(pipe.get()); c != EOF; c = std::fgetc(pipe.get()))  // let the command finish writing
+        if (!first_line_only) output += static_cast<char>(c);
     const int status = ::pclose(pipe.release());
     if (status != 0) {
-        error = base::tr("the password command failed (it exited with an error)");
+        error = failed;
         return std::nullopt;
     }
-    return line;
+    return output;
+}
+
+std::optional<std::string> first_line_of_command(const std::string& command, std::string& error) {
+    return output_of_command(command, true, base::tr("cannot run the password command: {}"),
+                             base::tr("the password command failed (it exited with an error)"), error);
 }
 
 }  // namespace
@@ -87,6 +96,9 @@ void add_client_connection_flags(CLI::App& command, ClientConnectionFlags& flags
         ->check(CLI::ExistingFile);
     command.add_option("--password-command", flags.password_command,
                        "Run CMD (with /bin/sh) and use the first line it prints as the password");
+    command.add_option("--oauth-token-command", flags.oauth_token_command,
+                       base::tr("Run CMD (with /bin/sh) and use what it prints as the OAuth2 access token "
+                                "(XOAUTH2 or OAUTHBEARER)"));
     command.add_option("--ca-file", flags.ca_file, "Trust the certificate authority in FILE (PEM)")
         ->check(CLI::ExistingFile);
     command.add_flag("--insecure", flags.insecure, "Go on past certificate problems (they are still reported)");
@@ -116,6 +128,20 @@ std::optional<std::string> read_password(const ClientConnectionFlags& flags, std
     return std::nullopt;
 }
 
+// The token is all the command prints, without the white space around it
+// (token helpers end it with a newline; some print a blank line after).
+std::optional<std::string> read_oauth_token(const ClientConnectionFlags& flags, std::string& error) {
+    auto output = output_of_command(flags.oauth_token_command, false, base::tr("cannot run the OAuth2 token command: {}"),
+                                    base::tr("the OAuth2 token command failed (it exited with an error)"), error);
+    if (!output) return std::nullopt;
+    const auto begin = output->find_first_not_of(" \t\r\n");
+    if (begin == std::string::npos) {
+        error = base::tr("the OAuth2 token command printed nothing");
+        return std::nullopt;
+    }
+    return output->substr(begin, output->find_last_not_of(" \t\r\n") + 1 - begin);
+}
+
 delivery::ConnectionOptions connection_options(const ClientConnectionFlags& flags,
                                                std::optional<std::string> password) {
     delivery::ConnectionOptions o;
@@ -128,6 +154,8 @@ delivery::ConnectionOptions connection_options(const ClientConnectionFlags& flag
     o.verify_certificate = !flags.insecure;
     if (!flags.ca_file.empty()) o.ca_file = flags.ca_file;
     if (!flags.user.empty() && password) o.credentials = smtp::ClientCredentials{flags.user, std::move(*password)};
+    // With a token: OAUTHBEARER when offered, else XOAUTH2 (SmtpConnection adds host and port).
+    if (o.credentials && !flags.oauth_token_command.empty()) o.credentials->mechanism = smtp::ClientMechanism::oauth2;
     auto& t = o.timeouts;
     t.connect = t.greeting = t.hello = t.starttls = t.tls_handshake = t.auth = t.mail = t.rcpt = t.data_initiation =
         t.data = t.rset = t.quit = flags.timeout();

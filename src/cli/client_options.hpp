@@ -11,6 +11,9 @@
 //   --password-file FILE     the password is the file's first line
 //   --password-command CMD   the password is the first line CMD prints (msmtp's passwordeval)
 //                            neither: asked on the terminal, without echo
+//   --oauth-token-command CMD  OAuth2 instead of a password: the access token is
+//                            what CMD prints, trimmed; AUTH OAUTHBEARER (RFC 7628)
+//                            when offered, else XOAUTH2
 //   --ca-file FILE           trust this CA (PEM) instead of the system store
 //   --insecure               go on past certificate problems (still reported)
 //   --timeout SECONDS        for the connection and each reply (default 15)
@@ -45,6 +48,7 @@ struct ClientConnectionFlags {
     std::string user;
     std::string password_file;
     std::string password_command;
+    std::string oauth_token_command;
     std::string ca_file;
     bool insecure = false;
     int timeout_seconds = 15;
@@ -66,6 +70,10 @@ std::string_view flag_value(ClientTls tls);
 // The password for flags.user, from the file, the command or the terminal.
 // nullopt with `error` set (in the user's language) when it cannot be had.
 std::optional<std::string> read_password(const ClientConnectionFlags& flags, std::string& error);
+
+// The OAuth2 access token: what --oauth-token-command prints, without the
+// white space around it. nullopt with `error` set when it cannot be had.
+std::optional<std::string> read_oauth_token(const ClientConnectionFlags& flags, std::string& error);
 
 // What SmtpConnection needs: the TLS mode, the certificate checks, our EHLO
 // name (this machine's host name), every timeout set to --timeout, and the

@@ -15,6 +15,8 @@
 #include "cli/dkim_commands.hpp"
 #include "cli/options.hpp"
 #include "cli/queue_commands.hpp"
+#include "cli/saved_account_commands.hpp"
+#include "cli/send_command.hpp"
 #include "cli/sendmail_command.hpp"
 #include "cli/serve_command.hpp"
 #include "config/config.hpp"
@@ -54,6 +56,8 @@ int main(int argc, char** argv) {
     cartero::cli::add_sendmail_command(app, options);
     cartero::cli::add_dkim_commands(app, options);
     cartero::cli::add_discover_command(app, options);
+    cartero::cli::add_send_command(app, options);
+    cartero::cli::add_saved_account_commands(app, options);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -11,6 +11,8 @@
 // Trust: the text is untrusted network input; it is only read.
 #pragma once
 
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace cartero::smtp {
@@ -35,6 +37,26 @@ constexpr bool is_base64(std::string_view text) {
     if (pad == 1) return (base64_value(data.back()) & 0x03) == 0;
     if (pad == 2) return (base64_value(data.back()) & 0x0f) == 0;
     return true;
+}
+
+// The octets of strict base64 text, or nullopt when is_base64() says no. Used by
+// the client for the server's SASL challenges (RFC 7628 3.2.2's JSON error).
+inline std::optional<std::string> decode_base64(std::string_view text) {
+    if (!is_base64(text)) return std::nullopt;
+    std::string out;
+    out.reserve(text.size() / 4 * 3);
+    unsigned bits = 0;
+    int count = 0;
+    for (const char c : text) {
+        if (c == '=') break;
+        bits = (bits << 6) | static_cast<unsigned>(base64_value(c));
+        count += 6;
+        if (count >= 8) {
+            count -= 8;
+            out += static_cast<char>((bits >> count) & 0xff);
+        }
+    }
+    return out;
 }
 
 }  // namespace cartero::smtp

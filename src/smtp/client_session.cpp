@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "smtp/base64.hpp"
 #include "smtp/dot_stuffer.hpp"
 #include "smtp/reply_parser.hpp"
 #include "smtp/sasl_client.hpp"
@@ -23,6 +24,7 @@ namespace {
 enum class Await {
     greeting, ehlo, helo, starttls,
     auth_plain, auth_login, auth_login_user, auth_login_password, auth_cancel,
+    auth_oauth, auth_oauth_error,
     rset, mail, rcpt, data, end_of_data, lmtp_end_of_data, empty_data_end, quit,
 };
 
@@ -42,7 +44,9 @@ std::string_view command_name(Await what) {
         case Await::auth_login:
         case Await::auth_login_user:
         case Await::auth_login_password:
-        case Await::auth_cancel: return "AUTH";
+        case Await::auth_cancel:
+        case Await::auth_oauth:
+        case Await::auth_oauth_error: return "AUTH";
         case Await::rset: return "RSET";
         case Await::mail: return "MAIL FROM";
         case Await::rcpt: return "RCPT TO";
@@ -65,7 +69,9 @@ ClientPhase phase_of(Await what) {
         case Await::auth_login:
         case Await::auth_login_user:
         case Await::auth_login_password:
-        case Await::auth_cancel: return ClientPhase::auth;
+        case Await::auth_cancel:
+        case Await::auth_oauth:
+        case Await::auth_oauth_error: return ClientPhase::auth;
         case Await::rset: return ClientPhase::rset;
         case Await::mail: return ClientPhase::mail;
         case Await::rcpt: return ClientPhase::rcpt;
@@ -95,6 +101,20 @@ std::string_view made_up_code(ClientFailureKind kind) {
     }
 }
 
+// The server's decoded SASL error (RFC 7628 3.2.2 JSON) as one printable line
+// for a failure reason: untrusted, so control octets become '?' and it is cut
+// short.
+std::string sanitize_challenge(std::string_view text) {
+    constexpr std::size_t shown = 300;
+    std::string out;
+    for (const char c : text.substr(0, shown)) {
+        const auto u = static_cast<unsigned char>(c);
+        out += u >= 0x20 && u < 0x7f ? c : (c == '\n' || c == '\r' ? ' ' : '?');
+    }
+    if (text.size() > shown) out += "...";
+    return out;
+}
+
 }  // namespace
 
 struct ClientSession::Impl {
@@ -114,6 +134,8 @@ struct ClientSession::Impl {
     bool tls_active = false;
     bool tls_declined = false;  // opportunistic STARTTLS refused by the server: go on in plaintext
     bool authenticated = false;
+    std::string oauth_mechanism;  // "OAUTHBEARER" or "XOAUTH2" when a token was sent
+    std::string oauth_error;      // RFC 7628 3.2.2: the server's JSON error, decoded
 
     // The transaction.
     std::optional<ClientMessage> message;
@@ -150,6 +172,7 @@ struct ClientSession::Impl {
     void after_hello();
     void on_starttls(const Reply& r);
     void start_auth();
+    void start_oauth();
     void on_auth(const Pending& p, const Reply& r);
     void auth_refused(const Reply& r);
 
@@ -242,7 +265,9 @@ void ClientSession::Impl::dispatch(const Pending& p, const Reply& r) {
         case Await::auth_login:
         case Await::auth_login_user:
         case Await::auth_login_password:
-        case Await::auth_cancel: return on_auth(p, r);
+        case Await::auth_cancel:
+        case Await::auth_oauth:
+        case Await::auth_oauth_error: return on_auth(p, r);
         case Await::rset: return on_rset(r);
         case Await::mail: return on_mail(r);
         case Await::rcpt: return on_rcpt(p.recipient, r);
@@ -381,11 +406,37 @@ void ClientSession::Impl::start_auth() {
     }
     enter(ClientState::auth);
     const ClientCredentials& c = *settings.credentials;
+    if (c.mechanism != ClientMechanism::password) return start_oauth();
     // PLAIN first: one round trip with an initial response (RFC 4954 4).
     if (ext.offers_auth("PLAIN")) return send("AUTH PLAIN " + plain_response(c.username, c.password) + "\r\n", Await::auth_plain);
     if (ext.offers_auth("LOGIN")) return send("AUTH LOGIN\r\n", Await::auth_login);
     fail(ClientFailureKind::auth_unsupported,
          ext.auth.empty() ? "the server does not offer AUTH" : "the server offers neither AUTH PLAIN nor LOGIN",
+         std::nullopt, true);
+}
+
+// The token goes as the initial response (RFC 4954 4), one round trip.
+void ClientSession::Impl::start_oauth() {
+    const ClientCredentials& c = *settings.credentials;
+    const bool bearer = ext.offers_auth("OAUTHBEARER");
+    const bool xoauth2 = ext.offers_auth("XOAUTH2");
+    const bool use_bearer = bearer && (c.mechanism == ClientMechanism::oauthbearer || c.mechanism == ClientMechanism::oauth2);
+    const bool use_xoauth2 = !use_bearer && xoauth2 &&
+                             (c.mechanism == ClientMechanism::xoauth2 || c.mechanism == ClientMechanism::oauth2);
+    if (use_bearer) {
+        oauth_mechanism = "OAUTHBEARER";
+        return send("AUTH OAUTHBEARER " + oauthbearer_response(c.username, c.host, c.port, c.password) + "\r\n",
+                    Await::auth_oauth);
+    }
+    if (use_xoauth2) {
+        oauth_mechanism = "XOAUTH2";
+        return send("AUTH XOAUTH2 " + xoauth2_response(c.username, c.password) + "\r\n", Await::auth_oauth);
+    }
+    const std::string wanted = c.mechanism == ClientMechanism::oauthbearer ? "AUTH OAUTHBEARER"
+                               : c.mechanism == ClientMechanism::xoauth2   ? "AUTH XOAUTH2"
+                                                                           : "AUTH OAUTHBEARER or XOAUTH2";
+    fail(ClientFailureKind::auth_unsupported,
+         ext.auth.empty() ? "the server does not offer AUTH" : "the server does not offer " + wanted + " (OAuth2)",
          std::nullopt, true);
 }
 
@@ -395,6 +446,15 @@ void ClientSession::Impl::on_auth(const Pending& p, const Reply& r) {
         return enter(ClientState::ready);
     }
     const ClientCredentials& c = *settings.credentials;
+    // RFC 7628 3.2.2: a token refused comes as a 334 challenge carrying a
+    // base64 JSON error; the client answers ^A (OAUTHBEARER, 3.2.3) or an empty
+    // line (XOAUTH2) and the server sends the final failure reply.
+    if (r.code == 334 && p.what == Await::auth_oauth) {
+        const std::string challenge = r.text.substr(0, r.text.find('\n'));
+        oauth_error = decode_base64(challenge).value_or(challenge);
+        return send(oauth_mechanism == "OAUTHBEARER" ? std::string(oauthbearer_error_ack) + "\r\n" : "\r\n",
+                    Await::auth_oauth_error);
+    }
     if (r.code == 334 && p.what == Await::auth_login) return send(encode_base64(c.username) + "\r\n", Await::auth_login_user);
     if (r.code == 334 && p.what == Await::auth_login_user) {
         return send(encode_base64(c.password) + "\r\n", Await::auth_login_password);
@@ -407,7 +467,10 @@ void ClientSession::Impl::on_auth(const Pending& p, const Reply& r) {
 // RFC 4954 6 codes; the texts are what `cartero check` shows a user.
 void ClientSession::Impl::auth_refused(const Reply& r) {
     std::string reason;
-    if (r.code == 535) reason = "the server refused the username or password";
+    if (!oauth_mechanism.empty() && r.permanent()) {
+        reason = "the server refused the OAuth2 token (AUTH " + oauth_mechanism + ")";
+        if (!oauth_error.empty()) reason += ", saying " + sanitize_challenge(oauth_error);
+    } else if (r.code == 535) reason = "the server refused the username or password";
     else if (r.code == 534) reason = "the server requires a stronger mechanism or an application-specific password";
     else if (r.code == 454 || r.transient()) reason = "temporary authentication failure at the server";
     else if (r.code == 530) reason = "the server requires authentication the client cannot do";

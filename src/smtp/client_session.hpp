@@ -9,7 +9,8 @@
 // 4.5.3.2 timeout of that step, and calls timed_out() when it passes.
 //
 // Extensions used: PIPELINING (RFC 2920), SIZE (1870), 8BITMIME (6152), SMTPUTF8
-// (6531), STARTTLS (3207), AUTH PLAIN/LOGIN (4954, 4616), DSN (3461),
+// (6531), STARTTLS (3207), AUTH PLAIN/LOGIN (4954, 4616), AUTH OAUTHBEARER
+// (7628) and XOAUTH2 with a bearer token, DSN (3461),
 // ENHANCEDSTATUSCODES (2034, 3463). CHUNKING (3030) is recognised but not used:
 // DATA works everywhere and BDAT gains little for messages already in memory.
 //
@@ -43,9 +44,23 @@ enum class ClientTls {
     required,       // no TLS, no mail: "the server does not offer STARTTLS"
 };
 
+// How the credentials are presented. An OAuth2 access token comes from the
+// user's own token helper (`cartero send --oauth-token-command`).
+enum class ClientMechanism {
+    password,     // AUTH PLAIN, else LOGIN
+    oauth2,       // OAUTHBEARER when offered, else XOAUTH2
+    oauthbearer,  // RFC 7628
+    xoauth2,      // Google's and Microsoft's format (reference/client-config.md 6.1)
+};
+
 struct ClientCredentials {
     std::string username;
-    std::string password;
+    std::string password;  // with an OAuth2 mechanism: the access token
+    ClientMechanism mechanism = ClientMechanism::password;
+    // RFC 7628 3.1: the host and port the client connected to, sent inside
+    // OAUTHBEARER (SmtpConnection fills them in from the peer when empty).
+    std::string host = {};
+    unsigned port = 0;
 };
 
 struct ClientSettings {
@@ -123,7 +138,7 @@ enum class ClientFailureKind {
     tls_refused,       // required, and STARTTLS answered with other than 220
     tls_failed,        // the handshake failed (the driver's reason)
     auth_needs_tls,    // credentials given but the channel is not encrypted
-    auth_unsupported,  // no AUTH PLAIN or LOGIN offered
+    auth_unsupported,  // no AUTH PLAIN or LOGIN offered (or no OAuth2 mechanism, with a token)
     auth_refused,      // the server refused the credentials (or failed AUTH)
     service_closing,   // a 421 reply: the server is closing the connection
 };

@@ -98,6 +98,44 @@ Reply recipient_ok() { return make_reply(250, "2.1.5", "Ok"); }
 
 Reply need_rcpt() { return make_reply(503, "5.5.1", "Error: need RCPT command"); }
 Reply start_data() { return make_reply(354, "", "End data with <CR><LF>.<CR><LF>"); }
+namespace {
+
+bool id_char(char c) { return c > 0x20 && c < 0x7f && c != '<' && c != '>' && c != '(' && c != ')' && c != ','; }
+
+// The run of ID characters at `at` (stopping at a space or a final '.').
+std::string id_at(std::string_view text, std::size_t at) {
+    std::size_t end = at;
+    while (end < text.size() && id_char(text[end])) ++end;
+    while (end > at && text[end - 1] == '.') --end;
+    return std::string(text.substr(at, end - at));
+}
+
+std::string lower(std::string_view text) {
+    std::string out(text);
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
+}  // namespace
+
+std::string queue_id_in(const Reply& reply) {
+    if (!reply.positive()) return {};
+    const std::string text = reply.text.substr(0, reply.text.find('\n'));
+    const std::string low = lower(text);
+    for (const std::string_view marker : {"queued as ", "id="}) {
+        const auto at = low.find(marker);
+        if (at != std::string::npos) return id_at(text, at + marker.size());
+    }
+    // Gmail: "OK  1733390000 a640c23a62f3a-aa5f3c1fb4esi123456766b.123 - gsmtp"
+    if (low.ends_with(" - gsmtp")) {
+        const std::string_view head = std::string_view(text).substr(0, text.size() - 8);
+        const auto space = head.rfind(' ');
+        return id_at(head, space == std::string_view::npos ? 0 : space + 1);
+    }
+    return {};
+}
+
 Reply queued(std::string_view queue_id) { return make_reply(250, "2.0.0", "Ok: queued as " + std::string(queue_id)); }
 Reply message_too_big() { return make_reply(552, "5.3.4", "Message size exceeds fixed maximum message size"); }
 Reply bare_line_ending() {

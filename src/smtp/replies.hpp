@@ -82,6 +82,11 @@ Reply recipient_ok();
 Reply need_rcpt();
 Reply start_data();
 Reply queued(std::string_view queue_id);
+// The other way round, on the client side: the queue ID in a server's 250 to
+// the end of DATA, where its text says "queued as ID" (cartero, Postfix,
+// Exim's "id=ID"), or Gmail's "OK <time> <ID> - gsmtp". Empty when the text
+// carries none that can be told apart. The ID is printable ASCII only.
+std::string queue_id_in(const Reply& reply);
 Reply message_too_big();
 Reply bare_line_ending();
 Reply nul_in_message();

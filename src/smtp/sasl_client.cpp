@@ -37,4 +37,30 @@ std::string plain_response(std::string_view username, std::string_view password)
     return encode_base64(message);
 }
 
+std::string xoauth2_response(std::string_view username, std::string_view token) {
+    std::string message = "user=";
+    message += username;
+    message += "\x01" "auth=Bearer ";
+    message += token;
+    message += "\x01\x01";
+    return encode_base64(message);
+}
+
+std::string oauthbearer_response(std::string_view username, std::string_view host, unsigned port,
+                                 std::string_view token) {
+    std::string message = "n,a=";
+    for (const char c : username) {
+        if (c == ',') message += "=2C";
+        else if (c == '=') message += "=3D";
+        else message += c;
+    }
+    message += ",\x01";
+    if (!host.empty()) message += "host=" + std::string(host) + "\x01";
+    if (port != 0) message += "port=" + std::to_string(port) + "\x01";
+    message += "auth=Bearer ";
+    message += token;
+    message += "\x01\x01";
+    return encode_base64(message);
+}
+
 }  // namespace cartero::smtp

@@ -71,7 +71,7 @@ bool is_ip_literal(const std::string& host) {
     return !ec;
 }
 
-smtp::ClientSettings session_settings(const ConnectionOptions& o, bool implicit) {
+smtp::ClientSettings session_settings(const ConnectionOptions& o, const Peer& peer, bool implicit) {
     smtp::ClientSettings s;
     s.helo_name = o.helo_name;
     s.lmtp = o.lmtp;
@@ -83,6 +83,11 @@ smtp::ClientSettings session_settings(const ConnectionOptions& o, bool implicit)
         case TlsMode::required: s.tls = smtp::ClientTls::required; break;
     }
     s.credentials = o.credentials;
+    // RFC 7628 3.1: OAUTHBEARER names the host and port connected to.
+    if (s.credentials && s.credentials->host.empty() && peer.unix_socket.empty()) {
+        s.credentials->host = peer.host;
+        s.credentials->port = peer.port;
+    }
     s.reply_line_length = o.reply_line_length;
     s.reply_lines = o.reply_lines;
     return s;
@@ -168,7 +173,7 @@ struct SmtpConnection::Impl {
 
     Impl(const Peer& p, const ConnectionOptions& o)
         : peer(p), options(o), name(peer_name_of(p)), reply_deadline(options.timeouts),
-          session(session_settings(o, o.tls == TlsMode::implicit), &reply_deadline) {}
+          session(session_settings(o, peer, o.tls == TlsMode::implicit), &reply_deadline) {}
 
     bool abandoned() const { return options.abandon != nullptr && options.abandon->load(); }
 

@@ -2,9 +2,11 @@
 // extensions, xtext (RFC 3461 4) and base64 for SASL (RFC 4648).
 #include <gtest/gtest.h>
 
+#include "smtp/base64.hpp"
 #include "smtp/client_envelope.hpp"
 #include "smtp/dsn_params.hpp"
 #include "smtp/extensions.hpp"
+#include "smtp/replies.hpp"
 #include "smtp/reply_parser.hpp"
 #include "smtp/sasl_client.hpp"
 
@@ -95,6 +97,50 @@ TEST(ClientEnvelope, XtextAndBase64) {
         {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foob", "Zm9vYg=="}, {"\xff\xfe", "//4="}};
     for (const auto& [in, want] : base64_cases) EXPECT_EQ(encode_base64(in), want) << in;
     EXPECT_EQ(plain_response("u", "p"), "AHUAcA==");
+    for (const auto& [in, want] : base64_cases) EXPECT_EQ(decode_base64(want), in) << want;
+    EXPECT_EQ(decode_base64("Zm9v!"), std::nullopt);
+    EXPECT_EQ(decode_base64("Zg="), std::nullopt);
+}
+
+TEST(Replies, QueueIdOfTheFinalReply) {
+    struct Case {
+        Reply reply;
+        std::string want;
+    };
+    const std::vector<Case> cases{
+        {replies::queued("4Z8kQm2x"), "4Z8kQm2x"},
+        {{250, "2.0.0", "Ok: queued as 4Y3Gr25YQzz9rwN"}, "4Y3Gr25YQzz9rwN"},                    // Postfix
+        {{250, "", "OK id=1tJ5xY-0004Qm-2b"}, "1tJ5xY-0004Qm-2b"},                                // Exim
+        {{250, "2.0.0", "OK  1733390000 a640c23a62f3a-aa5f3c1fb4esi1234.123 - gsmtp"},
+         "a640c23a62f3a-aa5f3c1fb4esi1234.123"},                                                   // Gmail
+        {{250, "2.0.0", "Ok: queued as ABC.\nsecond line"}, "ABC"},
+        {{250, "2.0.0", "OK"}, ""},
+        {{550, "5.7.1", "rejected, not queued as anything"}, ""},
+    };
+    for (const auto& c : cases) EXPECT_EQ(replies::queue_id_in(c.reply), c.want) << "got for " << c.reply.text;
+}
+
+// The exact octets of the OAuth2 initial responses (reference/client-config.md
+// 6.1, RFC 7628 3.1), decoded so a failure shows the ^A separators.
+TEST(SaslClient, OAuth2WireFormats) {
+    struct Case {
+        std::string name, got, want;
+    };
+    const std::vector<Case> cases{
+        {"XOAUTH2", xoauth2_response("alice@example.org", "ya29.token"),
+         "user=alice@example.org\x01" "auth=Bearer ya29.token\x01\x01"},
+        {"OAUTHBEARER with host and port", oauthbearer_response("alice@example.org", "smtp.example.net", 587, "ya29.token"),
+         "n,a=alice@example.org,\x01host=smtp.example.net\x01port=587\x01" "auth=Bearer ya29.token\x01\x01"},
+        {"OAUTHBEARER saslname escapes", oauthbearer_response("a=b,c", "", 0, "t"),
+         "n,a=a=3Db=2Cc,\x01" "auth=Bearer t\x01\x01"},
+    };
+    for (const auto& c : cases) {
+        EXPECT_EQ(decode_base64(c.got), c.want) << c.name << ": got " << ::testing::PrintToString(decode_base64(c.got));
+    }
+    EXPECT_EQ(xoauth2_response("alice@example.org", "ya29.token"),
+              "dXNlcj1hbGljZUBleGFtcGxlLm9yZwFhdXRoPUJlYXJlciB5YTI5LnRva2VuAQE=");
+    EXPECT_EQ(oauthbearer_error_ack, "AQ==");
+    EXPECT_EQ(decode_base64(oauthbearer_error_ack), "\x01");
 }
 
 }  // namespace

@@ -366,6 +366,86 @@ TEST(ClientSession, Auth) {
     });
 }
 
+// OAuth2 (reference/client-config.md 6.1): the token as the initial response;
+// a refusal comes as a 334 with base64 JSON, answered with ^A (OAUTHBEARER, RFC
+// 7628 3.2.3) or an empty line (XOAUTH2), then the final 5xx.
+TEST(ClientSession, OAuth2) {
+    ClientSettings oauth2 = settings(ClientTls::none);
+    oauth2.implicit_tls = true;
+    oauth2.credentials = ClientCredentials{"alice@example.org", "ya29.token", ClientMechanism::oauth2,
+                                           "smtp.example.net", 587};
+    ClientSettings xoauth2 = oauth2;
+    xoauth2.credentials->mechanism = ClientMechanism::xoauth2;
+    ClientSettings bearer = oauth2;
+    bearer.credentials->mechanism = ClientMechanism::oauthbearer;
+    ClientSettings cleartext = oauth2;
+    cleartext.implicit_tls = false;
+    const std::string ehlo_gmail =
+        "250-smtp.gmail.com at your service\r\n250-AUTH LOGIN PLAIN XOAUTH2 PLAIN-CLIENTTOKEN OAUTHBEARER XOAUTH\r\n"
+        "250 8BITMIME\r\n";
+    const std::string ehlo_xoauth2 = "250-outlook.office365.com\r\n250 AUTH LOGIN XOAUTH2\r\n";
+    const std::string xoauth2_ir = "dXNlcj1hbGljZUBleGFtcGxlLm9yZwFhdXRoPUJlYXJlciB5YTI5LnRva2VuAQE=";
+    const std::string bearer_ir =
+        "bixhPWFsaWNlQGV4YW1wbGUub3JnLAFob3N0PXNtdHAuZXhhbXBsZS5uZXQBcG9ydD01ODcBYXV0aD1CZWFyZXIgeWEyOS50b2tlbgEB";
+    const std::string google_error =
+        "eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIiwic2NvcGUiOiJodHRwczovL21haWwuZ29vZ2xlLmNvbS8ifQ==";
+    const std::string rfc7628_error =
+        "eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIiwic2NvcGUiOiJleGFtcGxlX3Njb3BlIiwib3BlbmlkLWNvbmZpZ3VyYXRpb24iOiJodHRwczov"
+        "L2V4YW1wbGUuY29tLy53ZWxsLWtub3duL29wZW5pZC1jb25maWd1cmF0aW9uIn0=";
+    const std::string mail = "MAIL FROM:<alice@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n" + body_wire;
+    run_cases({
+        {"OAUTHBEARER preferred when both are offered", oauth2,
+         {{greeting, ehlo_gmail, "235 2.7.0 Accepted\r\n", "250 ok\r\n", "250 ok\r\n", "354 go\r\n", "250 ok\r\n",
+           "221 bye\r\n"},
+          {message(body, {"b@example.net"})}},
+         "EHLO client.example.org\r\nAUTH OAUTHBEARER " + bearer_ir + "\r\n" + mail + "QUIT\r\n",
+         {{"250  (end of DATA)"}},
+         ""},
+        {"XOAUTH2 when it is the only one", oauth2,
+         {{greeting, ehlo_xoauth2, "235 2.7.0 Accepted\r\n", "221 bye\r\n"}, {}},
+         "EHLO client.example.org\r\nAUTH XOAUTH2 " + xoauth2_ir + "\r\nQUIT\r\n",
+         {},
+         ""},
+        {"XOAUTH2 asked for explicitly", xoauth2,
+         {{greeting, ehlo_gmail, "235 2.7.0 Accepted\r\n", "221 bye\r\n"}, {}},
+         "EHLO client.example.org\r\nAUTH XOAUTH2 " + xoauth2_ir + "\r\nQUIT\r\n",
+         {},
+         ""},
+        {"XOAUTH2 refused: JSON challenge, empty line, final 535", xoauth2,
+         {{greeting, ehlo_gmail, "334 " + google_error + "\r\n",
+           "535-5.7.8 Username and Password not accepted.\r\n535 5.7.8 https://support.google.com/mail/?p=BadCredentials\r\n",
+           "221 bye\r\n"},
+          {}},
+         "EHLO client.example.org\r\nAUTH XOAUTH2 " + xoauth2_ir + "\r\n\r\nQUIT\r\n",
+         {},
+         "auth_refused: the server refused the OAuth2 token (AUTH XOAUTH2), saying "
+         "{\"status\":\"401\",\"schemes\":\"bearer\",\"scope\":\"https://mail.google.com/\"}: 535 5.7.8 Username"},
+        {"OAUTHBEARER refused: JSON challenge, ^A, final 535", bearer,
+         {{greeting, ehlo_gmail, "334 " + rfc7628_error + "\r\n", "535 5.7.8 Authentication failed\r\n", "221 bye\r\n"},
+          {}},
+         "EHLO client.example.org\r\nAUTH OAUTHBEARER " + bearer_ir + "\r\nAQ==\r\nQUIT\r\n",
+         {},
+         "auth_refused: the server refused the OAuth2 token (AUTH OAUTHBEARER), saying "
+         "{\"status\":\"invalid_token\",\"scope\":\"example_scope\","
+         "\"openid-configuration\":\"https://example.com/.well-known/openid-configuration\"}: 535 5.7.8"},
+        {"OAUTHBEARER asked for, only XOAUTH2 offered", bearer,
+         {{greeting, ehlo_xoauth2, "221 bye\r\n"}, {}},
+         "EHLO client.example.org\r\nQUIT\r\n",
+         {},
+         "auth_unsupported: the server does not offer AUTH OAUTHBEARER (OAuth2)"},
+        {"token but only password mechanisms", oauth2,
+         {{greeting, ehlo_auth, "221 bye\r\n"}, {}},
+         "EHLO client.example.org\r\nQUIT\r\n",
+         {},
+         "auth_unsupported: the server does not offer AUTH OAUTHBEARER or XOAUTH2 (OAuth2)"},
+        {"token never sent without TLS", cleartext,
+         {{greeting, ehlo_gmail, "221 bye\r\n"}, {}},
+         "EHLO client.example.org\r\nQUIT\r\n",
+         {},
+         "auth_needs_tls: refusing to send the password over a connection without TLS"},
+    });
+}
+
 TEST(ClientSession, ChecksBeforeSending) {
     auto big = message(std::string(1001, 'x'), {"a@example.net", "b@example.net"});
     auto utf8 = message(body, {"b@example.net"});
