@@ -6,7 +6,6 @@
 
 #include <fcntl.h>
 #include <sysexits.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -21,6 +20,7 @@
 #include "accounts/sending_ledger.hpp"
 #include "accounts/sqlite_store.hpp"
 #include "auth/password.hpp"
+#include "cli/terminal.hpp"
 
 namespace cartero::cli {
 namespace {
@@ -95,32 +95,6 @@ auth::AppPasswordKey app_password_key(const config::Config& config) {
 }
 
 // --- reading passwords -------------------------------------------------------
-
-std::string read_line(std::FILE* in) {
-    std::string line;
-    for (int c; (c = std::fgetc(in)) != EOF && c != '\n';) line += static_cast<char>(c);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    return line;
-}
-
-// Prompts on the controlling terminal with echo off (never on stdout, which
-// scripts may capture), restoring the terminal even if reading fails.
-std::string prompt_without_echo(std::FILE* tty, const char* prompt) {
-    std::fputs(prompt, tty);
-    std::fflush(tty);
-    termios saved{};
-    const int fd = ::fileno(tty);
-    const bool is_terminal = ::tcgetattr(fd, &saved) == 0;
-    if (is_terminal) {
-        termios quiet = saved;
-        quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-        ::tcsetattr(fd, TCSAFLUSH, &quiet);
-    }
-    auto line = read_line(tty);
-    if (is_terminal) ::tcsetattr(fd, TCSAFLUSH, &saved);
-    std::fputs("\n", tty);
-    return line;
-}
 
 std::string read_password_from_terminal() {
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> tty(std::fopen("/dev/tty", "r+"), std::fclose);

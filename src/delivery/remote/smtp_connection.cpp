@@ -397,13 +397,15 @@ DeliveryOutcome SmtpConnection::Impl::outcome_of(const smtp::RecipientResult& r)
     return DeliveryOutcome{status_of(r.reply.code), r.reply, std::move(detail)};
 }
 
-// Only a refusal the server itself made permanent (5xx greeting or EHLO/HELO)
-// bounces; TLS, AUTH and connection trouble wait in the queue for the operator
-// or the peer to fix it (Postfix smtp_sasl_auth_soft_bounce does the same for AUTH).
+// Only a permanent refusal of EHLO and HELO bounces; TLS, AUTH and connection
+// trouble wait in the queue for the operator or the peer to fix it (Postfix
+// smtp_sasl_auth_soft_bounce does the same for AUTH). So does a 5xx greeting:
+// it says "no service here" about the server, nothing about the message
+// (RFC 5321 3.1), so the next MX is tried and, if every one says so, the
+// message is deferred (Postfix's smtp_skip_5xx_greeting).
 DeliveryOutcome SmtpConnection::Impl::failure_outcome(const smtp::ClientFailure& f) const {
     using K = smtp::ClientFailureKind;
-    const bool refused = f.kind == K::greeting_refused || f.kind == K::hello_refused;
-    const bool permanent = refused && f.reply && f.reply->permanent();
+    const bool permanent = f.kind == K::hello_refused && f.reply && f.reply->permanent();
     DeliveryOutcome out;
     out.status = permanent ? DeliveryStatus::permanent : DeliveryStatus::temporary;
     if (f.reply) out.reply = *f.reply;
