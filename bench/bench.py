@@ -189,6 +189,9 @@ class Cartero(Server):
             "[limits]",
             "connections_per_ip = 100000",
             "connections_total = 100000",
+            # one loopback client plays every sender of the internet: no per-address rates
+            "client_connections_per_minute = 1000000",
+            "client_messages_per_minute = 1000000",
             "",
             "[server]",
             f"io_threads = {self.io_threads}",

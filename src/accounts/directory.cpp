@@ -25,8 +25,8 @@ constexpr std::string_view postmaster = "postmaster";
 
 Directory::Directory(std::vector<std::string> local_domains, std::vector<std::string> users,
                      std::vector<std::pair<std::string, std::string>> aliases, std::vector<config::Route> routes,
-                     config::Accounts rules)
-    : delimiters_(std::move(rules.recipient_delimiter)) {
+                     config::Accounts rules, std::unordered_map<std::string, SendingLimits> sending_limits)
+    : delimiters_(std::move(rules.recipient_delimiter)), sending_limits_(std::move(sending_limits)) {
     for (const auto& domain : local_domains) domains_.insert(normalize_domain(domain));
     if (!local_domains.empty()) primary_domain_ = normalize_domain(local_domains.front());
     postmaster_ = normalize_address(rules.postmaster.empty() ? std::string(postmaster) + "@" + primary_domain_
@@ -145,6 +145,11 @@ bool Directory::may_send_as(std::string_view user, std::string_view address) con
     if (!aliases_.contains(key)) return false;
     const auto mailboxes = expand(key).mailboxes;
     return std::find(mailboxes.begin(), mailboxes.end(), mailbox_of(owner)) != mailboxes.end();
+}
+
+SendingLimits Directory::sending_limits(std::string_view account) const {
+    const auto found = sending_limits_.find(normalize_address(account));
+    return found == sending_limits_.end() ? SendingLimits{} : found->second;
 }
 
 }  // namespace cartero::accounts

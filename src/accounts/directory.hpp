@@ -31,6 +31,15 @@ struct Mailbox {
     friend bool operator==(const Mailbox&, const Mailbox&) = default;
 };
 
+// An account's own sending limits (`cartero user limits`, docs/limits.md
+// "Sending quotas"); an unset one falls back to [[domain_limits]], then [limits].
+struct SendingLimits {
+    std::optional<std::size_t> per_hour;
+    std::optional<std::size_t> per_day;
+    std::optional<std::size_t> recipients_per_day;
+    friend bool operator==(const SendingLimits&, const SendingLimits&) = default;
+};
+
 class Directory {
 public:
     // Alias depth bound: deeper chains are cut (Postfix virtual_alias_recursion_limit
@@ -46,7 +55,11 @@ public:
     // recipient delimiters (see delivery_key below).
     Directory(std::vector<std::string> local_domains, std::vector<std::string> users,
               std::vector<std::pair<std::string, std::string>> aliases, std::vector<config::Route> routes = {},
-              config::Accounts rules = {});
+              config::Accounts rules = {},
+              std::unordered_map<std::string, SendingLimits> sending_limits = {});
+
+    // The limits set on this account (normalised address), all unset when none.
+    SendingLimits sending_limits(std::string_view account) const;
 
     bool is_local_domain(std::string_view domain) const;
     bool is_user(std::string_view address) const;
@@ -121,6 +134,7 @@ private:
     std::unordered_map<std::string, config::Route> routes_;  // by domain
     std::string postmaster_;  // normalised accounts.postmaster, or postmaster@primary_domain_
     std::string delimiters_;  // accounts.recipient_delimiter
+    std::unordered_map<std::string, SendingLimits> sending_limits_;  // by account, only those with limits set
 };
 
 }  // namespace cartero::accounts

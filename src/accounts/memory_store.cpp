@@ -64,6 +64,14 @@ Change MemoryAccountStore::set_app_passwords_only(std::string_view address, bool
     return changed();
 }
 
+Change MemoryAccountStore::set_sending_limits(std::string_view address, const SendingLimits& limits) {
+    std::scoped_lock lock(mutex_);
+    const auto found = users_.find(normalize_address(address));
+    if (found == users_.end()) return Change::not_found;
+    found->second.limits = limits;
+    return changed();
+}
+
 Change MemoryAccountStore::add_app_password(std::string_view address, std::string_view label,
                                             std::string_view digest, WallTime created) {
     std::scoped_lock lock(mutex_);

@@ -20,6 +20,7 @@ public:
     std::optional<User> find_user(std::string_view address) const override;
     Change set_password_hash(std::string_view address, std::string_view hash) override;
     Change set_app_passwords_only(std::string_view address, bool on) override;
+    Change set_sending_limits(std::string_view address, const SendingLimits& limits) override;
 
     Change add_app_password(std::string_view address, std::string_view label, std::string_view digest,
                             WallTime created) override;

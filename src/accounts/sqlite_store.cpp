@@ -36,6 +36,18 @@ CREATE TABLE alias_targets (
 PRAGMA user_version = 1;
 )sql";
 
+// Version 2 (issue 11): each account's own sending limits; NULL = the domain's
+// or [limits] default (docs/limits.md, "Sending quotas").
+constexpr const char* schema_v2 = R"sql(
+ALTER TABLE users ADD COLUMN limit_per_hour INTEGER;
+ALTER TABLE users ADD COLUMN limit_per_day INTEGER;
+ALTER TABLE users ADD COLUMN limit_recipients_per_day INTEGER;
+PRAGMA user_version = 2;
+)sql";
+
+constexpr const char* user_columns =
+    "address, password_hash, app_passwords_only, limit_per_hour, limit_per_day, limit_recipients_per_day";
+
 std::int64_t to_unix(WallTime t) {
     return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
@@ -94,6 +106,10 @@ private:
                                 SQLITE_TRANSIENT));
     }
     void bind(std::int64_t value) { check(sqlite3_bind_int64(stmt_, ++index_, value)); }
+    void bind(const std::optional<std::size_t>& value) {
+        check(value ? sqlite3_bind_int64(stmt_, ++index_, static_cast<std::int64_t>(*value))
+                    : sqlite3_bind_null(stmt_, ++index_));
+    }
     void check(int rc) {
         if (rc != SQLITE_OK) fail(db_, "bind");
     }
@@ -131,8 +147,14 @@ void create_private_file(const std::filesystem::path& path) {
     ::close(fd);
 }
 
+std::optional<std::size_t> optional_count(const Statement& row, int column) {
+    if (row.null(column)) return std::nullopt;
+    return static_cast<std::size_t>(row.integer(column));
+}
+
 User user_from_row(const Statement& row) {
-    return User{row.text(0), row.text(1), row.integer(2) != 0};
+    return User{row.text(0), row.text(1), row.integer(2) != 0,
+                SendingLimits{optional_count(row, 3), optional_count(row, 4), optional_count(row, 5)}};
 }
 
 }  // namespace
@@ -167,6 +189,7 @@ void SqliteAccountStore::create_or_check_schema() {
                          ", newer than this cartero understands (" + std::to_string(schema_version) +
                          "); upgrade cartero");
     if (found == 0) exec(db_, schema_v1);
+    if (found < 2) exec(db_, schema_v2);
     transaction.commit();
 }
 
@@ -201,7 +224,7 @@ Change SqliteAccountStore::delete_user(std::string_view address) {
 
 std::vector<User> SqliteAccountStore::list_users() const {
     std::scoped_lock lock(mutex_);
-    Statement query(db_, "SELECT address, password_hash, app_passwords_only FROM users ORDER BY address");
+    Statement query(db_, (std::string("SELECT ") + user_columns + " FROM users ORDER BY address").c_str());
     std::vector<User> out;
     while (query.step()) out.push_back(user_from_row(query));
     return out;
@@ -209,7 +232,7 @@ std::vector<User> SqliteAccountStore::list_users() const {
 
 std::optional<User> SqliteAccountStore::find_user(std::string_view address) const {
     std::scoped_lock lock(mutex_);
-    Statement query(db_, "SELECT address, password_hash, app_passwords_only FROM users WHERE address = ?",
+    Statement query(db_, (std::string("SELECT ") + user_columns + " FROM users WHERE address = ?").c_str(),
                     normalize_address(address));
     if (!query.step()) return std::nullopt;
     return user_from_row(query);
@@ -225,6 +248,15 @@ Change SqliteAccountStore::set_app_passwords_only(std::string_view address, bool
     std::scoped_lock lock(mutex_);
     Statement update(db_, "UPDATE users SET app_passwords_only = ? WHERE address = ?", std::int64_t{on ? 1 : 0},
                      normalize_address(address));
+    return wrote_if_any(update.run());
+}
+
+Change SqliteAccountStore::set_sending_limits(std::string_view address, const SendingLimits& limits) {
+    std::scoped_lock lock(mutex_);
+    Statement update(db_,
+                     "UPDATE users SET limit_per_hour = ?, limit_per_day = ?, limit_recipients_per_day = ? "
+                     "WHERE address = ?",
+                     limits.per_hour, limits.per_day, limits.recipients_per_day, normalize_address(address));
     return wrote_if_any(update.run());
 }
 

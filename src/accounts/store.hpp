@@ -33,6 +33,7 @@ struct User {
     std::string address;          // normalised
     std::string password_hash;    // argon2id ("$argon2id$...") or an imported crypt(3) hash
     bool app_passwords_only = false;  // main password refused for SMTP AUTH (the guide's 2FA case)
+    SendingLimits limits = {};        // `cartero user limits`; unset = domain or [limits] default
 };
 
 struct AppPassword {
@@ -69,6 +70,8 @@ public:
     virtual std::optional<User> find_user(std::string_view address) const = 0;
     virtual Change set_password_hash(std::string_view address, std::string_view hash) = 0;
     virtual Change set_app_passwords_only(std::string_view address, bool on) = 0;
+    // Replaces the account's own sending limits (all unset = `--clear`).
+    virtual Change set_sending_limits(std::string_view address, const SendingLimits& limits) = 0;
 
     // not_found: no such user; exists: the label is taken for that user.
     virtual Change add_app_password(std::string_view address, std::string_view label, std::string_view digest,

@@ -12,7 +12,12 @@
 #include <ctime>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <vector>
 
+#include <boost/json.hpp>
+
+#include "accounts/sending_ledger.hpp"
 #include "accounts/sqlite_store.hpp"
 #include "auth/password.hpp"
 #include "cli/terminal.hpp"
@@ -199,6 +204,115 @@ void add_user_app_passwords_only(CLI::App& user, GlobalOptions& options) {
     });
 }
 
+// --- user limits, user show (docs/limits.md "Sending quotas") ----------------------
+
+void add_user_limits(CLI::App& user, GlobalOptions& options) {
+    struct Args {
+        std::string address;
+        std::optional<std::size_t> per_hour, per_day, recipients_per_day;
+        bool clear = false;
+    };
+    auto args = std::make_shared<Args>();
+    auto* cmd = user.add_subcommand("limits", "Set an account's own sending limits (others keep their default)");
+    cmd->add_option("ADDRESS", args->address, "The account")->required();
+    auto* hour = cmd->add_option("--per-hour", args->per_hour, "Messages in any hour")->check(CLI::PositiveNumber);
+    auto* day = cmd->add_option("--per-day", args->per_day, "Messages in any 24 hours")->check(CLI::PositiveNumber);
+    auto* recipients = cmd->add_option("--recipients-per-day", args->recipients_per_day,
+                                       "Recipients in any 24 hours")->check(CLI::PositiveNumber);
+    cmd->add_flag("--clear", args->clear, "Remove the account's own limits: the domain's or [limits] apply again")
+        ->excludes(hour)->excludes(day)->excludes(recipients);
+    cmd->callback([args, &options] {
+        auto accounts = open_accounts(options);
+        const auto found = with_store([&] { return accounts.store->find_user(args->address); });
+        if (!found) fail(EX_NOUSER, args->address + ": no such account");
+        if (!args->clear && !args->per_hour && !args->per_day && !args->recipients_per_day)
+            fail(EX_USAGE, "give --per-hour, --per-day, --recipients-per-day, or --clear");
+        accounts::SendingLimits limits = args->clear ? accounts::SendingLimits{} : found->limits;
+        if (args->per_hour) limits.per_hour = args->per_hour;
+        if (args->per_day) limits.per_day = args->per_day;
+        if (args->recipients_per_day) limits.recipients_per_day = args->recipients_per_day;
+        require_done(with_store([&] { return accounts.store->set_sending_limits(args->address, limits); }),
+                     args->address + ": no such account");
+    });
+}
+
+// One quota as `user show` prints it: "messages per hour: 3 of 100 (account), next frees 14:32:05Z".
+struct QuotaLine {
+    std::string_view name;
+    std::size_t used;
+    std::size_t limit;
+    std::string_view source;  // account, domain or default
+    std::optional<accounts::LedgerTime> frees_at;
+};
+
+std::string_view limit_source(const config::Config& config, const std::optional<std::size_t>& own,
+                              std::string_view address, std::optional<std::size_t> config::DomainLimits::*field) {
+    if (own) return "account";
+    const auto at = address.rfind('@');
+    for (const auto& entry : config.domain_limits)
+        if (at != std::string_view::npos && entry.domain == address.substr(at + 1) && entry.*field) return "domain";
+    return "default";
+}
+
+void add_user_show(CLI::App& user, GlobalOptions& options) {
+    struct Args { std::string address; bool json = false; };
+    auto args = std::make_shared<Args>();
+    auto* cmd = user.add_subcommand("show", "An account's settings, sending limits and current usage");
+    cmd->add_option("ADDRESS", args->address, "The account")->required();
+    cmd->add_flag("--json", args->json, "One JSON object instead of text");
+    cmd->callback([args, &options] {
+        auto accounts = open_accounts(options);
+        const auto found = with_store([&] { return accounts.store->find_user(args->address); });
+        if (!found) fail(EX_NOUSER, args->address + ": no such account");
+        const config::Config& config = accounts.config;
+        const auto limits = accounts::effective_limits(config, found->limits, found->address);
+        const auto now = std::chrono::system_clock::now();
+        accounts::QuotaUsage usage;
+        try {
+            // Read-only: the running server owns the file; what it wrote is here already.
+            accounts::JournalLedger ledger(accounts::sending_counters_path(config.data_dir), {}, true);
+            usage = ledger.usage(found->address, now);
+        } catch (const std::runtime_error& e) {
+            fail(EX_TEMPFAIL, e.what());
+        }
+        const std::vector<QuotaLine> lines{
+            {"messages_per_hour", usage.last_hour, limits.per_hour,
+             limit_source(config, found->limits.per_hour, found->address, &config::DomainLimits::messages_per_hour),
+             usage.hour_frees_at},
+            {"messages_per_day", usage.last_day, limits.per_day,
+             limit_source(config, found->limits.per_day, found->address, &config::DomainLimits::messages_per_day),
+             usage.day_frees_at},
+            {"recipients_per_day", usage.recipients_last_day, limits.recipients_per_day,
+             limit_source(config, found->limits.recipients_per_day, found->address,
+                          &config::DomainLimits::recipients_per_day),
+             usage.recipients_free_at},
+        };
+        if (args->json) {
+            boost::json::object out{{"address", found->address}, {"app_passwords_only", found->app_passwords_only}};
+            boost::json::object quotas;
+            for (const auto& line : lines) {
+                boost::json::object quota{{"used", line.used},
+                                          {"limit", line.limit},
+                                          {"source", line.source},
+                                          {"remaining", line.limit > line.used ? line.limit - line.used : 0}};
+                quota["next_frees_at"] = line.frees_at ? boost::json::value(utc_time(*line.frees_at)) : nullptr;
+                quotas[line.name] = std::move(quota);
+            }
+            out["limits"] = std::move(quotas);
+            std::cout << boost::json::serialize(out) << "\n";
+            return;
+        }
+        std::cout << "address: " << found->address << "\n"
+                  << "app passwords only: " << (found->app_passwords_only ? "yes" : "no") << "\n"
+                  << "sending limits (sliding windows; used of limit, where the limit comes from):\n";
+        for (const auto& line : lines) {
+            std::cout << "  " << line.name << ": " << line.used << " of " << line.limit << " (" << line.source << ")";
+            if (line.frees_at) std::cout << ", next frees at " << utc_time(*line.frees_at);
+            std::cout << "\n";
+        }
+    });
+}
+
 // --- user app-password ------------------------------------------------------------
 
 void add_app_password_add(CLI::App& group, GlobalOptions& options) {
@@ -300,6 +414,8 @@ void add_account_commands(CLI::App& app, GlobalOptions& options) {
     add_user_del(*user, options);
     add_user_list(*user, options);
     add_user_app_passwords_only(*user, options);
+    add_user_limits(*user, options);
+    add_user_show(*user, options);
     auto* app_password = user->add_subcommand("app-password", "Per-device passwords for accounts with 2FA");
     app_password->require_subcommand(1);
     add_app_password_add(*app_password, options);

@@ -15,6 +15,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "accounts/sending_ledger.hpp"
 #include "accounts/sqlite_store.hpp"
 #include "auth/authenticator.hpp"
 #include "cli/bouncer.hpp"
@@ -409,7 +410,9 @@ int serve(const GlobalOptions& options) {
     net::ControlSocket control(net::control_socket_path(config.data_dir), queue);
 
     auth::Authenticator authenticator(*store, auth::AppPasswordKey::load_or_create(config.data_dir), config.limits);
-    net::Services services{*spool, queue, authenticator, {}, {}};
+    // The sending quotas' counters (docs/limits.md "Sending quotas"); after the spool lock, like the queue.
+    accounts::JournalLedger ledger(accounts::sending_counters_path(config.data_dir), config.limits.sending_counter_sync);
+    net::Services services{*spool, queue, authenticator, ledger, directory_now};
     Reloader reloader(options, config,
                       {directory, maildir, local, outbound, queue, bouncer, authenticator, directory_now, forwarding});
     net::Server server(make_runtime(config, directory_now, forwarding), services, [&reloader] { return reloader.reload(); });

@@ -49,6 +49,12 @@ struct Tls {
     std::chrono::milliseconds watch_interval{std::chrono::minutes(1)};
 };
 
+// limits.on_exceed: what happens to a message of an account over its sending quota.
+enum class OnExceed {
+    defer,  // 451 4.7.1 at MAIL (or at the RCPT past the recipients cap): the client retries later
+    hold,   // accepted and held in the queue for the admin (`cartero queue release`): a stolen password
+};
+
 struct Limits {
     std::size_t message_size = 10 * 1024 * 1024;        // limits.message_size (octets)
     std::size_t recipients_per_message = 1000;          // limits.recipients_per_message
@@ -75,6 +81,30 @@ struct Limits {
     std::size_t auth_concurrency = 2;                   // limits.auth_concurrency: hashing threads
     std::size_t auth_queue = 64;                        // limits.auth_queue: waiting verifications before 454
     std::chrono::seconds shutdown_grace{10};            // limits.shutdown_grace, SIGTERM drain
+    // Per-account sending quotas (docs/limits.md "Sending quotas"), sliding windows.
+    std::size_t messages_per_hour = 100;                // limits.messages_per_hour
+    std::size_t messages_per_day = 500;                 // limits.messages_per_day
+    std::size_t recipients_per_day = 1000;              // limits.recipients_per_day
+    OnExceed on_exceed = OnExceed::defer;               // limits.on_exceed
+    std::chrono::milliseconds sending_counter_sync{1000}; // limits.sending_counter_sync: fdatasync batch of the counters
+    // Per-client-address rates (docs/limits.md "Client addresses"); trusted_networks are exempt.
+    std::size_t client_connections_per_minute = 100;    // limits.client_connections_per_minute
+    std::size_t client_messages_per_minute = 200;       // limits.client_messages_per_minute
+    std::size_t client_ipv4_prefix = 32;                // limits.client_ipv4_prefix
+    std::size_t client_ipv6_prefix = 64;                // limits.client_ipv6_prefix
+    std::size_t client_errors_before_delay = 10;        // limits.client_errors_before_delay (bad commands, unknown users)
+    std::chrono::milliseconds client_error_delay{1000}; // limits.client_error_delay, before each further error reply
+    std::size_t client_errors_before_disconnect = 30;   // limits.client_errors_before_disconnect
+    std::chrono::seconds client_error_window{600};      // limits.client_error_window: how long an error counts
+};
+
+// [[domain_limits]]: sending quotas for the accounts of one local domain,
+// between [limits] and each account's own (`cartero user limits`).
+struct DomainLimits {
+    std::string domain;                             // domain_limits.domain
+    std::optional<std::size_t> messages_per_hour;   // domain_limits.messages_per_hour
+    std::optional<std::size_t> messages_per_day;    // domain_limits.messages_per_day
+    std::optional<std::size_t> recipients_per_day;  // domain_limits.recipients_per_day
 };
 
 // STARTTLS to a remote server (Postfix smtp_tls_security_level none / may / secure).
@@ -202,6 +232,7 @@ struct Config {
     std::vector<Relay> relays;  // [[relay]] tables in file order
     std::vector<Destination> destinations;  // [[destination]] tables in file order
     std::vector<LmtpServer> lmtp_servers;   // [[lmtp]] tables in file order
+    std::vector<DomainLimits> domain_limits;  // [[domain_limits]] tables in file order
     Tls tls;
     Limits limits;
     Delivery delivery;
@@ -274,6 +305,8 @@ std::optional<Transport> transport_from_string(std::string_view);  // "discard"
 std::vector<std::string_view> transport_names();
 std::string_view to_string(TlsProfile);
 std::optional<TlsProfile> tls_profile_from_string(std::string_view);  // "intermediate", "modern"
+std::string_view to_string(OnExceed);
+std::optional<OnExceed> on_exceed_from_string(std::string_view);  // "defer", "hold"
 std::string_view to_string(TlsPolicy);
 std::optional<TlsPolicy> tls_policy_from_string(std::string_view);  // "none", "may", "must"
 std::string_view to_string(RelayTls);

@@ -61,6 +61,11 @@ constexpr NameTable<TlsPolicy, 3> kTlsPolicyNames = {{
     {TlsPolicy::must, "must"},
 }};
 
+constexpr NameTable<OnExceed, 2> kOnExceedNames = {{
+    {OnExceed::defer, "defer"},
+    {OnExceed::hold, "hold"},
+}};
+
 constexpr NameTable<RelayTls, 3> kRelayTlsNames = {{
     {RelayTls::starttls, "starttls"},
     {RelayTls::implicit, "implicit"},
@@ -122,6 +127,10 @@ std::optional<TlsProfile> tls_profile_from_string(std::string_view name) { retur
 std::string_view to_string(TlsPolicy policy) { return name_in(kTlsPolicyNames, policy); }
 
 std::optional<TlsPolicy> tls_policy_from_string(std::string_view name) { return value_in(kTlsPolicyNames, name); }
+
+std::string_view to_string(OnExceed mode) { return name_in(kOnExceedNames, mode); }
+
+std::optional<OnExceed> on_exceed_from_string(std::string_view name) { return value_in(kOnExceedNames, name); }
 
 std::string_view to_string(RelayTls tls) { return name_in(kRelayTlsNames, tls); }
 

@@ -134,10 +134,13 @@ constexpr Ordering kOrderings[] = {
     {"limits.command_timeout", "limits.session_timeout"},
     {"limits.data_timeout", "limits.session_timeout"},
     {"limits.auth_failures_before_delay", "limits.auth_failures_before_disconnect"},
+    {"limits.client_errors_before_delay", "limits.client_errors_before_disconnect"},
+    {"limits.messages_per_hour", "limits.messages_per_day"},
 };
 
 // The scopes written as arrays of tables, one entry per [[name]].
-constexpr Scope kEntryScopes[] = {Scope::listener, Scope::route, Scope::relay, Scope::destination, Scope::lmtp};
+constexpr Scope kEntryScopes[] = {Scope::listener,    Scope::route, Scope::relay,
+                                  Scope::destination, Scope::lmtp,  Scope::domain_limits};
 
 // ---- the walk ----------------------------------------------------------------
 

@@ -30,6 +30,9 @@ void assign(std::string& field, const Value& value) { field = std::get<std::stri
 void assign(bool& field, const Value& value) { field = std::get<bool>(value); }
 // Bounds are checked before store, and every count/size minimum is >= 0.
 void assign(std::size_t& field, const Value& value) { field = static_cast<std::size_t>(std::get<std::int64_t>(value)); }
+void assign(std::optional<std::size_t>& field, const Value& value) {
+    field = static_cast<std::size_t>(std::get<std::int64_t>(value));
+}
 void assign(milliseconds& field, const Value& value) { field = std::get<milliseconds>(value); }
 void assign(std::chrono::seconds& field, const Value& value) {
     const milliseconds duration = std::get<milliseconds>(value);
@@ -46,6 +49,10 @@ Value to_value(const std::filesystem::path& field) { return field.string(); }
 Value to_value(const std::vector<std::string>& field) { return field; }
 Value to_value(bool field) { return field; }
 Value to_value(std::size_t field) { return static_cast<std::int64_t>(field); }
+Value to_value(const std::optional<std::size_t>& field) {
+    if (!field) return std::monostate{};
+    return static_cast<std::int64_t>(*field);
+}
 Value to_value(milliseconds field) { return field; }
 Value to_value(std::chrono::seconds field) { return milliseconds{field}; }
 
@@ -410,6 +417,27 @@ void store_lmtp_address(Config& config, const Value& value) {
     config.lmtp_servers.back().address = text;
 }
 
+void store_domain_limits_domain(Config& config, const Value& value) {
+    const std::string domain = checked_domain(std::get<std::string>(value));
+    for (std::size_t index = 0; index + 1 < config.domain_limits.size(); ++index) {
+        if (config.domain_limits[index].domain == domain) {
+            throw InvalidValue("\"" + domain + "\" already has a [[domain_limits]] (#" + std::to_string(index + 1) +
+                                   ")",
+                               "give each domain one [[domain_limits]]");
+        }
+    }
+    config.domain_limits.back().domain = domain;
+}
+
+void store_on_exceed(Config& config, const Value& value) {
+    const auto& text = std::get<std::string>(value);
+    const auto mode = on_exceed_from_string(text);
+    if (!mode) throw InvalidValue("unknown mode \"" + text + "\"", "use defer or hold");
+    config.limits.on_exceed = *mode;
+}
+
+Value load_on_exceed(const Config& config) { return std::string(to_string(config.limits.on_exceed)); }
+
 void store_delivery_lmtp(Config& config, const Value& value) {
     const auto& text = std::get<std::string>(value);
     if (!text.empty()) {
@@ -512,6 +540,23 @@ constexpr KeySpec kSchema[] = {
      "The LMTP server: \"unix:/run/dovecot/lmtp\" (a Unix socket, absolute path) or \"HOST:PORT\" with a loopback "
      "IP address (LMTP goes without TLS).",
      store_lmtp_address, load_entry<&Config::lmtp_servers, &LmtpServer::address>},
+
+    // [[domain_limits]]: sending quotas of one local domain's accounts (docs/limits.md).
+    {"domain_limits.domain", Kind::text, Scope::domain_limits, kNoBounds,
+     "Local domain whose accounts get these sending quotas instead of the [limits] ones.",
+     store_domain_limits_domain, load_entry<&Config::domain_limits, &DomainLimits::domain>},
+    {"domain_limits.messages_per_hour", Kind::count, Scope::domain_limits, {1, 10'000'000},
+     "Messages an account of the domain may send in any hour; unset = limits.messages_per_hour.",
+     store_entry<&Config::domain_limits, &DomainLimits::messages_per_hour>,
+     load_entry<&Config::domain_limits, &DomainLimits::messages_per_hour>, true},
+    {"domain_limits.messages_per_day", Kind::count, Scope::domain_limits, {1, 10'000'000},
+     "Messages an account of the domain may send in any 24 hours; unset = limits.messages_per_day.",
+     store_entry<&Config::domain_limits, &DomainLimits::messages_per_day>,
+     load_entry<&Config::domain_limits, &DomainLimits::messages_per_day>, true},
+    {"domain_limits.recipients_per_day", Kind::count, Scope::domain_limits, {1, 100'000'000},
+     "Recipients an account of the domain may send to in any 24 hours; unset = limits.recipients_per_day.",
+     store_entry<&Config::domain_limits, &DomainLimits::recipients_per_day>,
+     load_entry<&Config::domain_limits, &DomainLimits::recipients_per_day>, true},
 
     // [tls]
     {"tls.cert", Kind::path, Scope::global, kNoBounds,
@@ -759,6 +804,59 @@ constexpr KeySpec kSchema[] = {
     restart_only({"limits.auth_queue", Kind::count, Scope::global, {1, 100000},
      "Verifications waiting for a thread; past it AUTH gets a temporary failure.",
      store_field<&Config::limits, &Limits::auth_queue>, load_field<&Config::limits, &Limits::auth_queue>}),
+    {"limits.messages_per_hour", Kind::count, Scope::global, {1, 10'000'000},
+     "Messages one account (or local uid, or trusted client address) may send in any hour; more get 451 4.7.1.",
+     store_field<&Config::limits, &Limits::messages_per_hour>, load_field<&Config::limits, &Limits::messages_per_hour>},
+    {"limits.messages_per_day", Kind::count, Scope::global, {1, 10'000'000},
+     "Messages one account may send in any 24 hours; more get 451 4.7.1.",
+     store_field<&Config::limits, &Limits::messages_per_day>, load_field<&Config::limits, &Limits::messages_per_day>},
+    {"limits.recipients_per_day", Kind::count, Scope::global, {1, 100'000'000},
+     "Recipients one account may send to in any 24 hours; the RCPT past it gets 451 4.7.1.",
+     store_field<&Config::limits, &Limits::recipients_per_day>,
+     load_field<&Config::limits, &Limits::recipients_per_day>},
+    {"limits.on_exceed", Kind::text, Scope::global, kNoBounds,
+     "Over a sending quota: defer (451 4.7.1, the client retries later) or hold (accept, hold in the queue for "
+     "cartero queue release, warn and mail postmaster once).",
+     store_on_exceed, load_on_exceed},
+    restart_only({"limits.sending_counter_sync", Kind::duration, Scope::global, {ms(10ms), ms(1min)},
+     "How often the sending-quota counters are fsynced to {data_dir}/sending-counters; a power loss forgets at most "
+     "this much of the count (a kill -9 nothing).",
+     store_field<&Config::limits, &Limits::sending_counter_sync>,
+     load_field<&Config::limits, &Limits::sending_counter_sync>}),
+    {"limits.client_connections_per_minute", Kind::count, Scope::global, {1, 1'000'000},
+     "New connections one client address (see limits.client_ipv4_prefix) may open in any minute; more get 421 4.7.0.",
+     store_field<&Config::limits, &Limits::client_connections_per_minute>,
+     load_field<&Config::limits, &Limits::client_connections_per_minute>},
+    {"limits.client_messages_per_minute", Kind::count, Scope::global, {1, 1'000'000},
+     "Messages (MAIL commands) one client address may start in any minute; more get 421 4.7.0.",
+     store_field<&Config::limits, &Limits::client_messages_per_minute>,
+     load_field<&Config::limits, &Limits::client_messages_per_minute>},
+    {"limits.client_ipv4_prefix", Kind::count, Scope::global, {8, 32},
+     "IPv4 clients in the same network of this many bits share the per-client-address limits.",
+     store_field<&Config::limits, &Limits::client_ipv4_prefix>,
+     load_field<&Config::limits, &Limits::client_ipv4_prefix>},
+    {"limits.client_ipv6_prefix", Kind::count, Scope::global, {16, 128},
+     "IPv6 clients in the same network of this many bits share the per-client-address limits.",
+     store_field<&Config::limits, &Limits::client_ipv6_prefix>,
+     load_field<&Config::limits, &Limits::client_ipv6_prefix>},
+    {"limits.client_errors_before_delay", Kind::count, Scope::global, {1, 100000},
+     "Errors (bad commands, RCPT to unknown users) from one client address within limits.client_error_window before "
+     "each further error reply waits limits.client_error_delay.",
+     store_field<&Config::limits, &Limits::client_errors_before_delay>,
+     load_field<&Config::limits, &Limits::client_errors_before_delay>},
+    {"limits.client_error_delay", Kind::duration, Scope::global, {0, ms(60s)},
+     "Wait before each error reply to a client address past limits.client_errors_before_delay.",
+     store_field<&Config::limits, &Limits::client_error_delay>,
+     load_field<&Config::limits, &Limits::client_error_delay>},
+    {"limits.client_errors_before_disconnect", Kind::count, Scope::global, {1, 100000},
+     "Errors from one client address within limits.client_error_window after which it gets 421 4.7.0 and is "
+     "disconnected, now and at each new connection until its errors age out.",
+     store_field<&Config::limits, &Limits::client_errors_before_disconnect>,
+     load_field<&Config::limits, &Limits::client_errors_before_disconnect>},
+    {"limits.client_error_window", Kind::duration, Scope::global, {ms(1s), ms(24h)},
+     "How long an error counts toward the two limits above.",
+     store_field<&Config::limits, &Limits::client_error_window>,
+     load_field<&Config::limits, &Limits::client_error_window>},
     {"limits.shutdown_grace", Kind::duration, Scope::global, {0, ms(1h)},
      "On SIGTERM, time given to sessions in progress before they are closed.",
      store_field<&Config::limits, &Limits::shutdown_grace>, load_field<&Config::limits, &Limits::shutdown_grace>},

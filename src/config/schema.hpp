@@ -33,10 +33,11 @@ enum class Kind {
 };
 
 // Which table a key lives in: the top-level tables, or each entry of an array
-// of tables ([[listener]], [[route]], [[relay]], [[destination]], [[lmtp]]).
+// of tables ([[listener]], [[route]], [[relay]], [[destination]], [[lmtp]],
+// [[domain_limits]]).
 // Entry keys have no default: every entry must set all the keys of its scope
 // that are not marked optional.
-enum class Scope { global, listener, route, relay, destination, lmtp };
+enum class Scope { global, listener, route, relay, destination, lmtp, domain_limits };
 
 // Calls f with the entries of an entry scope ([[listener]], [[route]], ...) of
 // `config`; the one place that knows which vector holds which scope.
@@ -48,6 +49,7 @@ decltype(auto) with_entries(C& config, Scope scope, F&& f) {
     case Scope::relay: return f(config.relays);
     case Scope::destination: return f(config.destinations);
     case Scope::lmtp: return f(config.lmtp_servers);
+    case Scope::domain_limits: return f(config.domain_limits);
     case Scope::global: break;
     }
     throw std::logic_error("with_entries: not an entry scope");

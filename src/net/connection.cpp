@@ -2,15 +2,18 @@
 
 #include <array>
 #include <ctime>
+#include <utility>
 #include <variant>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "auth/authenticator.hpp"
 #include "net/completion.hpp"
+#include "observe/logging.hpp"
 #include "scheduler/delivery_queue.hpp"
 #include "smtp/received.hpp"
 #include "spool/spool.hpp"
@@ -23,6 +26,19 @@ namespace {
 
 // After a deadline passed, the 421 and the TLS close get this long.
 constexpr auto farewell_time = std::chrono::seconds(5);
+
+// The reason word of an auth_failure line (docs/limits.md "Log format").
+std::string_view auth_reason(smtp::AuthStatus status) {
+    switch (status) {
+        case smtp::AuthStatus::bad_credentials: return "bad_credentials";
+        case smtp::AuthStatus::app_password_required: return "app_password_required";
+        case smtp::AuthStatus::malformed: return "malformed";
+        case smtp::AuthStatus::throttled: return "throttled";
+        case smtp::AuthStatus::temporary:
+        case smtp::AuthStatus::ok: break;
+    }
+    return "other";
+}
 
 spool::Envelope to_spool(const smtp::Envelope& envelope, const std::string& auth_user) {
     spool::Envelope out;
@@ -42,21 +58,45 @@ spool::Envelope to_spool(const smtp::Envelope& envelope, const std::string& auth
 
 }  // namespace
 
-// Logs every state change at debug level, with the session ID (STYLE rule 5).
+// Logs every state change at debug level, with the session ID (STYLE rule 5),
+// and hands error replies to the per-client-network error count.
 class Connection::Observer : public smtp::SessionObserver {
 public:
-    explicit Observer(const std::string& id) : id_(id) {}
+    Observer(const std::string& id, Connection& owner) : id_(id), owner_(owner) {}
     void state_changed(smtp::State from, smtp::State to) override {
         spdlog::debug("{}: state {} -> {}", id_, smtp::to_string(from), smtp::to_string(to));
     }
     void replied(std::string_view verb, const smtp::Reply& reply) override {
         if (reply.code >= 400)
             spdlog::info("{}: {} -> {} {} {}", id_, verb, reply.code, reply.enhanced, reply.text);
+        owner_.count_client_error(reply);
     }
 
 private:
     const std::string& id_;
+    Connection& owner_;
 };
+
+// What a scanner or a dictionary attack produces (docs/limits.md "Client
+// addresses"): syntax and sequence errors (5.5.x: unknown commands, bad
+// arguments, commands out of order) and recipients that are no user (5.1.1).
+// Counted per client network across connections; trusted networks and the
+// local socket are exempt.
+void Connection::count_client_error(const smtp::Reply& reply) {
+    const bool counted = reply.code >= 500 && (reply.enhanced.starts_with("5.5.") || reply.enhanced == "5.1.1");
+    if (!counted || peer_.trusted || peer_.local_uid || !limits_) return;
+    const config::Limits& limits = runtime_->config->limits;
+    const std::size_t errors = services_.rates.add_error(limits_->network(), limits.client_errors_before_disconnect,
+                                                         limits.client_error_window, ClientRates::Clock::now());
+    if (errors >= limits.client_errors_before_disconnect) {
+        if (!disconnect_for_errors_)
+            observe::security_event(id_, "client_errors", peer_.ip,
+                                    fmt::format("errors={} limit={}", errors, limits.client_errors_before_disconnect));
+        disconnect_for_errors_ = true;
+    } else if (errors > limits.client_errors_before_delay) {
+        delay_next_write_ = true;
+    }
+}
 
 Connection::Connection(asio::ip::tcp::socket socket, config::ListenerRole role, smtp::PeerInfo peer,
                        std::shared_ptr<const Runtime> runtime, Services& services, std::string id)
@@ -132,14 +172,16 @@ asio::awaitable<void> Connection::run() {
         if (!co_await implicit_tls_handshake()) co_return;
         tls = transport_.tls_info();
     }
-    Observer observer(id_);
-    smtp::ServerSession session(session_settings(), peer_, *runtime_->policy, tls, &observer);
+    Observer observer(id_, *this);
+    limits_ = std::make_unique<SessionLimits>(runtime_, services_, peer_, id_);
+    smtp::ServerSession session(session_settings(), peer_, *runtime_->policy, tls, &observer, limits_.get());
     session_ = &session;
     for (bool going = true; going;) {
         smtp::Action action = session.next();
         going = co_await std::visit([&](auto& step) { return perform(session, step); }, action);
     }
     session_ = nullptr;
+    limits_.reset();  // a reservation of a transaction that never got its 250 is released now
     co_await transport_.shutdown(Clock::now() + farewell_time);
     spdlog::info("{}: disconnect from [{}]", id_, peer_.ip);
 }
@@ -183,6 +225,17 @@ Clock::time_point Connection::write_deadline() const {
 }
 
 asio::awaitable<bool> Connection::perform(smtp::ServerSession&, smtp::Write& write) {
+    if (std::exchange(delay_next_write_, false)) {
+        // Slows a guesser down; the I/O thread serves others meanwhile.
+        asio::steady_timer pause(co_await asio::this_coro::executor, runtime_->config->limits.client_error_delay);
+        co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    if (disconnect_for_errors_ && !write.close_after) {
+        write.bytes += fmt::format("421 4.7.0 {} Error: too many errors from [{}], try again later\r\n",
+                                   runtime_->config->hostname, peer_.ip);
+        write.close_after = true;
+        spdlog::info("{}: disconnect [{}]: limits.client_errors_before_disconnect", id_, peer_.ip);
+    }
     const error_code ec = co_await transport_.write_all(write.bytes, write_deadline());
     co_return !ec && !write.close_after;
 }
@@ -235,9 +288,11 @@ asio::awaitable<bool> Connection::perform(smtp::ServerSession& session, smtp::Au
     if (result.status == smtp::AuthStatus::ok)
         spdlog::info("{}: client=[{}], sasl_method={}, sasl_username={}", id_, peer_.ip, request.mechanism,
                      result.user);
+    else if (result.status != smtp::AuthStatus::temporary)
+        observe::security_event(id_, "auth_failure", peer_.ip,
+                                fmt::format("mechanism={} reason={}", request.mechanism, auth_reason(result.status)));
     else
-        spdlog::warn("{}: authentication failed from [{}] ({}): {}", id_, peer_.ip, request.mechanism,
-                     static_cast<int>(result.status));
+        spdlog::warn("{}: authentication failed temporarily from [{}] ({})", id_, peer_.ip, request.mechanism);
     session.auth_finished(result);
     co_return true;
 }
@@ -285,8 +340,11 @@ asio::awaitable<bool> Connection::perform(smtp::ServerSession& session, smtp::Me
     spdlog::info("{}: {}: from=<{}>, size={}, nrcpt={} (queue active)", id_, queue_id_, envelope.sender, size,
                  envelope.recipients.size());
     const std::size_t recipients = envelope.recipients.size();
-    services_.queue.enqueue(spool::QueuedMessage{queue_id_, std::move(envelope),
-                                                 std::vector<bool>(recipients, false), std::move(data)});
+    spool::QueuedMessage queued{queue_id_, std::move(envelope), std::vector<bool>(recipients, false), std::move(data)};
+    // limits.on_exceed = hold: kept for the admin (`cartero queue release`).
+    queued.state.held = limits_ && limits_->hold();
+    if (limits_) limits_->message_accepted();  // counts against the sending quota from this 250 on
+    services_.queue.enqueue(std::move(queued));
     session.message_committed(queue_id_);
     co_return true;
 }

@@ -14,6 +14,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "net/services.hpp"
+#include "net/transaction_limits.hpp"
 #include "net/transport.hpp"
 #include "smtp/session.hpp"
 
@@ -57,6 +58,7 @@ private:
     boost::asio::awaitable<bool> implicit_tls_handshake();
     Clock::time_point read_deadline(smtp::State state) const;
     Clock::time_point write_deadline() const;
+    void count_client_error(const smtp::Reply& reply);
     smtp::SessionSettings session_settings() const;
 
     Transport transport_;
@@ -69,6 +71,14 @@ private:
     smtp::ServerSession* session_ = nullptr;  // while run() is active
     bool shutdown_requested_ = false;
     bool shutdown_told_ = false;
+
+    // Limits kept across sessions (transaction_limits.hpp), from run() on.
+    std::unique_ptr<SessionLimits> limits_;
+    // Errors from this client network (limits.client_errors_*): the next error
+    // reply waits limits.client_error_delay; past the disconnect limit the
+    // connection gets 421 4.7.0 after the replies already due.
+    bool delay_next_write_ = false;
+    bool disconnect_for_errors_ = false;
 
     // The open message, between MessageBegin and MessageEnd/MessageAbort.
     std::string queue_id_;

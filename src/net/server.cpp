@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <cstring>
 #include <list>
+#include <optional>
+#include <string>
 #include <thread>
 #include <utility>
 
@@ -24,6 +26,7 @@
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
+#include "config/network.hpp"
 #include "net/connection.hpp"
 #include "net/local_submission.hpp"
 #include "net/proxy_header.hpp"
@@ -151,6 +154,7 @@ struct Server::Impl {
     asio::awaitable<std::optional<smtp::PeerInfo>> identify(tcp::socket& socket, const Listening& listening,
                                                             const config::Limits& limits);
     asio::awaitable<void> refuse(tcp::socket socket, config::ListenerRole role, std::string text);
+    std::optional<std::string> client_refusal(const Runtime& current, const std::string& ip, const std::string& id);
     asio::awaitable<void> accept_local_loop(asio::local::stream_protocol::acceptor& acceptor);
     asio::awaitable<void> serve_local(Worker& worker, asio::local::stream_protocol::socket socket);
     asio::awaitable<void> host(Worker& worker, Connection& connection);
@@ -249,8 +253,38 @@ asio::awaitable<void> Server::Impl::serve(Worker& worker, tcp::socket socket, co
         co_return;
     }
     AdmissionTicket ticket(services.limiter, ip);
-    Connection connection(std::move(socket), role, std::move(*peer), current, services, observe::session_id());
+    const std::string session_id = observe::session_id();
+    if (auto refusal = client_refusal(*current, ip, session_id)) {
+        co_await refuse(std::move(socket), role, std::move(*refusal));
+        co_return;
+    }
+    Connection connection(std::move(socket), role, std::move(*peer), current, services, session_id);
     co_await host(worker, connection);
+}
+
+// The per-client-network limits checked at connect (docs/limits.md "Client
+// addresses"): an address that made too many errors lately, or opens more than
+// limits.client_connections_per_minute, gets a 421 4.7.0. Trusted networks are exempt.
+std::optional<std::string> Server::Impl::client_refusal(const Runtime& current, const std::string& ip,
+                                                        const std::string& id) {
+    if (current.trusted.contains(ip)) return std::nullopt;
+    const config::Config& config = *current.config;
+    const config::Limits& limits = config.limits;
+    const std::string network = config::client_network(ip, static_cast<unsigned>(limits.client_ipv4_prefix),
+                                                       static_cast<unsigned>(limits.client_ipv6_prefix));
+    const auto now = ClientRates::Clock::now();
+    if (services.rates.errors(network, limits.client_error_window, now) >= limits.client_errors_before_disconnect) {
+        observe::security_event(id, "client_errors", ip, "at=connect");
+        return "421 4.7.0 " + config.hostname + " Error: too many errors from [" + ip + "], try again later\r\n";
+    }
+    if (!services.rates.admit_connection(network, limits.client_connections_per_minute, std::chrono::minutes(1), now)) {
+        observe::security_event(id, "client_rate",  ip,
+                                "limit=\"" + std::to_string(limits.client_connections_per_minute) +
+                                    " connections per minute\"");
+        return "421 4.7.0 " + config.hostname + " Error: too many connections from [" + ip + "]: limit " +
+               std::to_string(limits.client_connections_per_minute) + " per minute, try again later\r\n";
+    }
+    return std::nullopt;
 }
 
 // Registered while it runs, so shutdown reaches it (request_shutdown).

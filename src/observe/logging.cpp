@@ -97,4 +97,13 @@ std::optional<std::string> reopen_log_file() {
     return current_file_sink->reopen();
 }
 
+void security_event(std::string_view session_id, std::string_view event, std::string_view client_ip,
+                    std::string_view details) {
+    const std::string_view client = client_ip.empty() ? std::string_view("local") : client_ip;
+    if (details.empty())
+        spdlog::warn("{}: security: event={} client={}", session_id, event, client);
+    else
+        spdlog::warn("{}: security: event={} client={} {}", session_id, event, client, details);
+}
+
 }  // namespace cartero::observe

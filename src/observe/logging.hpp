@@ -36,4 +36,16 @@ void set_log_level(std::string_view level);
 // the reason is returned. Without a log file, nothing to do (nullopt).
 std::optional<std::string> reopen_log_file();
 
+// The one stable line for abuse events (docs/limits.md "Log format", read by
+// contrib/fail2ban/filter.d/cartero.conf), logged at warning level:
+//
+//   ... cartero[4242]: warning: s3f9a1c0: security: event=auth_failure client=192.0.2.1 user="alice@example.org"
+//
+// `event` is one word (auth_failure, client_rate, client_errors, sending_limit);
+// `client` the peer's IP address (or "local" for the submission socket);
+// `details` key=value pairs, values quoted where they may hold spaces. Fields
+// before `details` never change, so a filter can anchor on them.
+void security_event(std::string_view session_id, std::string_view event, std::string_view client_ip,
+                    std::string_view details);
+
 }  // namespace cartero::observe

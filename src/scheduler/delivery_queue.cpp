@@ -129,6 +129,12 @@ void DeliveryQueue::enqueue(spool::QueuedMessage message) {
     ++counts_.queued;
     if (it->second.attempts > 0) ++counts_.deferred;
     schedule(it->second, it->second.due);
+    // Held from the start (limits.on_exceed = hold): the hold is made durable
+    // now, so a restart keeps the message held instead of delivering it.
+    if (it->second.held && !it->second.message.recovered) {
+        spdlog::info("{}: held by limits.on_exceed", id);
+        persist(it->second, Clock::now());
+    }
     wake_.notify_one();
 }
 

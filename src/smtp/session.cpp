@@ -19,8 +19,9 @@
 namespace cartero::smtp {
 
 SessionCore::SessionCore(SessionSettings settings_, PeerInfo peer_, const SessionPolicy& policy_,
-                          std::optional<TlsInfo> already_tls, SessionObserver* observer_)
-    : settings(std::move(settings_)), peer(std::move(peer_)), policy(policy_), observer(observer_),
+                          std::optional<TlsInfo> already_tls, SessionObserver* observer_,
+                          TransactionLimits* limits_)
+    : settings(std::move(settings_)), peer(std::move(peer_)), policy(policy_), observer(observer_), limits(limits_),
       tls(std::move(already_tls)) {
     // The local submission socket: the kernel vouches for the user (see PeerInfo).
     if (settings.role == Role::local) auth_user = peer.local_user;
@@ -215,8 +216,10 @@ struct ServerSession::Impl : SessionCore {
 };
 
 ServerSession::ServerSession(SessionSettings settings, PeerInfo peer, const SessionPolicy& policy,
-                             std::optional<TlsInfo> already_tls, SessionObserver* observer)
-    : impl_(std::make_unique<Impl>(std::move(settings), std::move(peer), policy, std::move(already_tls), observer)) {}
+                             std::optional<TlsInfo> already_tls, SessionObserver* observer,
+                             TransactionLimits* limits)
+    : impl_(std::make_unique<Impl>(std::move(settings), std::move(peer), policy, std::move(already_tls), observer,
+                                   limits)) {}
 ServerSession::~ServerSession() = default;
 
 Action ServerSession::next() { return impl_->next(); }

@@ -91,6 +91,21 @@ public:
     }
 };
 
+// Rate limits kept across sessions by the driver (docs/limits.md: sending quotas
+// per account, messages per client address). Unlike SessionPolicy these count:
+// the session asks at MAIL and at each RCPT, after the policy accepted, and
+// says when the transaction ends without a message (RSET, EHLO, QUIT, a refused
+// or failed message); the driver commits what was reserved when the spool
+// commit succeeds, before message_committed(). nullopt = go on; a Reply refuses
+// the command, and a 421 reply also closes the connection.
+class TransactionLimits {
+public:
+    virtual ~TransactionLimits() = default;
+    virtual std::optional<Reply> admit_message(const SessionFacts&, const Address& sender) = 0;
+    virtual std::optional<Reply> admit_recipient(const SessionFacts&, const Address& recipient) = 0;
+    virtual void transaction_ended() = 0;
+};
+
 // Everything the Received header (RFC 5321 4.4) and the spool need about one message.
 struct Envelope {
     Address sender;                     // null() for "<>"
@@ -191,7 +206,7 @@ public:
     // before the greeting.
     ServerSession(SessionSettings settings, PeerInfo peer, const SessionPolicy& policy,
                   std::optional<TlsInfo> already_tls = std::nullopt,
-                  SessionObserver* observer = nullptr);
+                  SessionObserver* observer = nullptr, TransactionLimits* limits = nullptr);
     ~ServerSession();
     ServerSession(const ServerSession&) = delete;
     ServerSession& operator=(const ServerSession&) = delete;

@@ -241,6 +241,9 @@ void SessionCore::cmd_mail(std::string_view argument) {
     if (auto refusal = apply_mail_params(parsed.path->params, settings, draft)) return reply(*refusal);
     if (auto refusal = check_sender(draft)) return reply(*refusal);
     if (auto refusal = policy.check_mail(facts(), draft.sender)) return reply(*refusal);
+    if (limits != nullptr) {
+        if (auto refusal = limits->admit_message(facts(), draft.sender)) return refuse(*refusal);
+    }
     envelope = std::move(draft);
     enter(State::mail);
     reply(replies::sender_ok());
@@ -268,6 +271,9 @@ void SessionCore::cmd_rcpt(std::string_view argument) {
     const Address& recipient = parsed.path->address;
     if (!recipient.ascii() && !envelope.smtputf8) return reply(replies::smtputf8_required());
     if (auto refusal = policy.check_rcpt(facts(), envelope.sender, recipient)) return reply(*refusal);
+    if (limits != nullptr) {
+        if (auto refusal = limits->admit_recipient(facts(), recipient)) return refuse(*refusal);
+    }
     envelope.recipients.push_back(recipient);
     envelope.recipient_dsn.push_back(std::move(dsn));
     enter(State::rcpt);
@@ -279,6 +285,7 @@ void SessionCore::cmd_rcpt(std::string_view argument) {
 // RFC 5321 4.1.1.5: RSET aborts the transaction (an open BDAT message included) but
 // keeps the EHLO, TLS and AUTH state.
 void SessionCore::reset_transaction() {
+    if (limits != nullptr && state != State::initial && state != State::connect) limits->transaction_ended();
     if (message_open) queue_action(MessageAbort{});
     message_open = false;
     envelope = {};
@@ -286,6 +293,13 @@ void SessionCore::reset_transaction() {
     chunk_reader.reset();
     reading_chunk = false;
     if (state != State::initial) enter(State::ready);
+}
+
+// A 421 from the limits (too many messages from this client address) ends the
+// session (RFC 5321 3.8); any other refusal is the command's reply.
+void SessionCore::refuse(const Reply& refusal) {
+    if (refusal.code == 421) return close(refusal);
+    reply(refusal);
 }
 
 void SessionCore::cmd_rset(std::string_view argument) {

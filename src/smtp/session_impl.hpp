@@ -64,7 +64,7 @@ struct SaslExchange {
 
 struct SessionCore {
     SessionCore(SessionSettings settings, PeerInfo peer, const SessionPolicy& policy,
-                std::optional<TlsInfo> already_tls, SessionObserver* observer);
+                std::optional<TlsInfo> already_tls, SessionObserver* observer, TransactionLimits* limits);
 
     // --- driver side (session.cpp)
     Action next();
@@ -112,6 +112,7 @@ struct SessionCore {
     void cmd_help(std::string_view argument);
     void cmd_unknown(std::string_view argument);
     void reset_transaction();
+    void refuse(const Reply& refusal);  // reply, or close on a 421 (TransactionLimits)
 
     // --- STARTTLS and AUTH (session_auth.cpp)
     void cmd_starttls(std::string_view argument);
@@ -144,6 +145,7 @@ struct SessionCore {
     PeerInfo peer;
     const SessionPolicy& policy;
     SessionObserver* observer;
+    TransactionLimits* limits;  // may be null: no cross-session limits (unit tests)
 
     // Session state (RFC 5321 4.1.4: EHLO and STARTTLS reset parts of it).
     State state = State::connect;
