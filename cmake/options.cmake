@@ -1,7 +1,7 @@
 option(CARTERO_TESTS "Build the test suite" ON)
 option(CARTERO_WERROR "Treat warnings as errors" OFF)
 # Developers may build a subset of src/ folders (in dependency order) while others are in progress.
-set(CARTERO_FOLDERS "base;config;observe;smtp;accounts;dns;spool;auth;policy;scheduler;delivery;bounce;dkim;net;cli" CACHE STRING "src/ folders to build")
+set(CARTERO_FOLDERS "base;config;observe;smtp;accounts;dns;spool;auth;policy;scheduler;delivery;bounce;diagnose;dkim;net;cli" CACHE STRING "src/ folders to build")
 option(CARTERO_SANITIZE "Build with AddressSanitizer and UBSan" OFF)
 
 find_program(CCACHE_PROGRAM ccache)

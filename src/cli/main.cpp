@@ -11,6 +11,7 @@
 #include "base/translation.hpp"
 
 #include "cli/account_commands.hpp"
+#include "cli/check_command.hpp"
 #include "cli/dkim_commands.hpp"
 #include "cli/options.hpp"
 #include "cli/queue_commands.hpp"
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
     cartero::cli::add_queue_commands(app, options);
     cartero::cli::add_sendmail_command(app, options);
     cartero::cli::add_dkim_commands(app, options);
+    cartero::cli::add_check_command(app, options);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
