@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
+#include <future>
 #include <optional>
 
 #include <spdlog/spdlog.h>
@@ -90,21 +92,31 @@ Bouncer::Settings Bouncer::settings() const {
 
 scheduler::Notifier Bouncer::notifier() {
     return [this](const spool::QueuedMessage& message, const std::vector<scheduler::RecipientNotice>& notices) {
-        notify(message, notices);
+        return notify(message, notices);
     };
 }
 
-void Bouncer::notify(const spool::QueuedMessage& message, const std::vector<scheduler::RecipientNotice>& notices) {
+// The failure report is waited for (the queue marks the bounced recipients
+// done only once it is durable); delay and success reports are not.
+bool Bouncer::notify(const spool::QueuedMessage& message, const std::vector<scheduler::RecipientNotice>& notices) {
     std::vector<std::optional<bounce::Outcome>> outcomes(message.envelope.recipients.size());
     for (const auto& notice : notices) outcomes.at(notice.index) = outcome_of(notice);
     const bounce::ReportPlan plan = bounce::plan_reports(message.envelope, outcomes);
-    if (!plan.failure.empty()) send(message, notices, plan.failure, bounce::ReportKind::failure);
-    if (!plan.delay.empty()) send(message, notices, plan.delay, bounce::ReportKind::delay);
-    if (!plan.success.empty()) send(message, notices, plan.success, bounce::ReportKind::success);
+    bool failure_queued = true;
+    if (!plan.failure.empty()) {
+        std::promise<bool> committed;
+        auto queued = committed.get_future();
+        send(message, notices, plan.failure, bounce::ReportKind::failure,
+             [&committed](bool ok) { committed.set_value(ok); });
+        failure_queued = queued.get();
+    }
+    if (!plan.delay.empty()) send(message, notices, plan.delay, bounce::ReportKind::delay, {});
+    if (!plan.success.empty()) send(message, notices, plan.success, bounce::ReportKind::success, {});
+    return failure_queued;
 }
 
 void Bouncer::send(const spool::QueuedMessage& message, const std::vector<scheduler::RecipientNotice>& notices,
-                   const std::vector<std::size_t>& indexes, bounce::ReportKind kind) {
+                   const std::vector<std::size_t>& indexes, bounce::ReportKind kind, std::function<void(bool)> queued) {
     const std::int64_t now = unix_now();
     const Settings settings = this->settings();
     std::vector<bounce::RecipientStatus> recipients;
@@ -122,7 +134,10 @@ void Bouncer::send(const spool::QueuedMessage& message, const std::vector<schedu
     input.size_limit = settings.size_limit;
     input.queue_lifetime = settings.lifetime.count();
     auto composed = bounce::compose(input, message.envelope, recipients, *message.data);
-    if (!composed) return;
+    if (!composed) {  // nothing to send (compose's own rules): nothing to lose either
+        if (queued) queued(true);
+        return;
+    }
 
     spool::Envelope envelope;
     envelope.sender = "";  // the null sender: a DSN is never bounced (RFC 5321 4.5.5)
@@ -133,13 +148,15 @@ void Bouncer::send(const spool::QueuedMessage& message, const std::vector<schedu
     envelope.origin = spool::Origin::cartero;  // ours: signed as this host (docs/dkim.md)
     auto data = std::make_shared<const std::string>(std::move(composed->bytes));
     spdlog::info("{}: sender {} notification: {}", message.id, notification_name(kind), id);
-    spool_.commit(id, envelope, data, [this, id, envelope, data](std::error_code error) {
+    spool_.commit(id, envelope, data, [this, id, envelope, data, queued = std::move(queued)](std::error_code error) {
         if (error) {
             spdlog::error("{}: notification not queued: {}", id, error.message());
+            if (queued) queued(false);
             return;
         }
         spdlog::info("{}: from=<>, size={}, nrcpt=1 (queue active)", id, data->size());
         if (queue_ != nullptr) queue_->enqueue(spool::QueuedMessage{id, envelope, std::vector<bool>(1, false), data});
+        if (queued) queued(true);
     });
 }
 

@@ -9,6 +9,7 @@
 // reduces them to printable text. Privileges: the spool's.
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <vector>
 
@@ -31,9 +32,10 @@ public:
     void update(const config::Config& config);
 
 private:
-    void notify(const spool::QueuedMessage& message, const std::vector<scheduler::RecipientNotice>& notices);
+    bool notify(const spool::QueuedMessage& message, const std::vector<scheduler::RecipientNotice>& notices);
+    // `queued` (if set) hears whether the report is durable in the spool.
     void send(const spool::QueuedMessage& message, const std::vector<scheduler::RecipientNotice>& notices,
-              const std::vector<std::size_t>& indexes, bounce::ReportKind kind);
+              const std::vector<std::size_t>& indexes, bounce::ReportKind kind, std::function<void(bool)> queued);
 
     struct Settings {
         std::string hostname;

@@ -24,6 +24,7 @@
 #include "cli/client_options.hpp"
 #include "delivery/remote/smtp_connection.hpp"
 #include "diagnose/diagnosis.hpp"
+#include "smtp/extensions.hpp"
 
 namespace cartero::cli {
 namespace {
@@ -426,6 +427,9 @@ int Check::opened_failed(delivery::OpenResult& opened, const delivery::Peer& pee
             break;
     }
     f.error = opened.session_failure ? opened.session_failure->reason : opened.failure.detail;
+    for (const auto& s : steps) {
+        if (s.what == "EHLO" && s.reply && s.reply->code == 250) f.auth_mechanisms = smtp::parse_extensions(*s.reply).auth;
+    }
     add_tls_facts(f, opened.tls, flags_.connection.insecure);
     // TLS mode mismatches: try the port the other way round.
     if (f.layer == diagnose::Layer::tls && flags_.connection.tls == ClientTls::ssl && f.certificate_problems.empty())

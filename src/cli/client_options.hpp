@@ -11,7 +11,7 @@
 //   --password-file FILE     the password is the file's first line
 //   --password-command CMD   the password is the first line CMD prints (msmtp's passwordeval)
 //                            neither: asked on the terminal, without echo
-//   --ca-file FILE           trust this CA (PEM) instead of the system store
+//   --ca-file FILE           trust this CA (PEM) as well as the system store
 //   --insecure               go on past certificate problems (still reported)
 //   --timeout SECONDS        for the connection and each reply (default 15)
 //   --test-dns-resolver ADDR[:PORT]  TEST ONLY: ask this DNS server instead of

@@ -12,6 +12,7 @@
 
 #include "cli/account_commands.hpp"
 #include "cli/check_command.hpp"
+#include "cli/discover_command.hpp"
 #include "cli/dkim_commands.hpp"
 #include "cli/options.hpp"
 #include "cli/queue_commands.hpp"
@@ -54,6 +55,7 @@ int main(int argc, char** argv) {
     cartero::cli::add_sendmail_command(app, options);
     cartero::cli::add_dkim_commands(app, options);
     cartero::cli::add_check_command(app, options);
+    cartero::cli::add_discover_command(app, options);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

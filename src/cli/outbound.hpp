@@ -36,6 +36,7 @@ private:
     }
     dns::TxtAnswer lookup_txt(const std::string& name) override { return current_.load()->txt(name); }
     dns::TlsaAnswer lookup_tlsa(const std::string& name) override { return current_.load()->tlsa(name); }
+    dns::SrvAnswer lookup_srv(const std::string& name) override { return current_.load()->srv(name); }
 
     std::atomic<std::shared_ptr<dns::Resolver>> current_;
 };

@@ -361,9 +361,9 @@ std::vector<net::ListeningSocket> listening_sockets(const config::Config& config
     if (sockets.front().from_service_manager)
         spdlog::info("serving on {} sockets from systemd; [[listener]] addresses are not bound", sockets.size());
     for (const net::ListeningSocket& socket : sockets) {
-        if (config::needs_tls(socket.role) && (config.tls.cert.empty() || config.tls.key.empty()))
+        if (config::needs_tls(socket.listener.role) && (config.tls.cert.empty() || config.tls.key.empty()))
             throw config::ConfigError(config.source.string() + ": tls.cert: systemd passed a " +
-                                      std::string(config::to_string(socket.role)) +
+                                      std::string(config::to_string(socket.listener.role)) +
                                       " socket, which needs a certificate (set tls.cert and tls.key)");
     }
     return sockets;

@@ -27,6 +27,10 @@ struct Listener {
     ListenerRole role = ListenerRole::mx;
     std::string host;        // "127.0.0.1", "::", "0.0.0.0"
     std::uint16_t port = 0;  // 0 = pick a free port (tests); the bound port is logged
+    // PROXY protocol v1/v2 (net/proxy_header.hpp): every connection starts with
+    // the header naming the real client, sent by a balancer in proxy_from (CIDRs).
+    bool proxy_protocol = false;
+    std::vector<std::string> proxy_from = {};  // `= {}`: braced Listener{role, host, port} stays warning-free
 };
 
 // Mozilla's server-side TLS recommendations (wiki.mozilla.org/Security/Server_Side_TLS):
@@ -54,6 +58,7 @@ struct Limits {
     std::size_t messages_per_session = 1000;            // limits.messages_per_session
     std::size_t received_headers = 100;                 // limits.received_headers: more is a mail loop (RFC 5321 6.3)
     std::chrono::seconds command_timeout{300};          // limits.command_timeout (RFC 5321 4.5.3.2.7)
+    std::chrono::seconds proxy_header_timeout{10};      // limits.proxy_header_timeout
     std::chrono::seconds data_timeout{600};             // limits.data_timeout, whole DATA/BDAT phase
     std::chrono::seconds session_timeout{3600};         // limits.session_timeout, whole connection
     std::size_t connections_per_ip = 50;                // limits.connections_per_ip
@@ -129,6 +134,7 @@ struct Delivery {
     std::size_t mta_sts_port = 443;                     // delivery.mta_sts_port: HTTPS port of mta-sts.<domain> (tests)
     std::chrono::seconds mta_sts_timeout{10};           // delivery.mta_sts_timeout: one policy fetch, per address
     std::chrono::seconds connect_timeout{30};           // delivery.connect_timeout
+    std::size_t max_mx_addresses = 5;                   // delivery.max_mx_addresses: tried per attempt (Postfix smtp_mx_address_limit)
     std::chrono::seconds command_timeout{300};          // delivery.command_timeout (RFC 5321 4.5.3.2.1-3)
     std::chrono::seconds data_timeout{600};             // delivery.data_timeout (4.5.3.2.4-6, the longest)
     std::chrono::seconds connection_reuse_time{5};      // delivery.connection_reuse_time: idle connection kept

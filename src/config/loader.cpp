@@ -177,6 +177,7 @@ public:
         }
         check_tls_pair();
         check_listeners_have_tls();
+        check_proxy_sources();
         check_routes_are_not_local();
         check_relays();
         check_destinations();
@@ -375,6 +376,17 @@ private:
                 fail(lines_.at(set), set, "file " + path.string() + " does not exist or is not a regular file",
                      "create it or fix the path; relative paths start at the config file's directory");
             }
+        }
+    }
+
+    // Without proxy_from, anyone could claim any client address.
+    void check_proxy_sources() const {
+        for (std::size_t index = 0; index < config_.listeners.size(); ++index) {
+            const Listener& listener = config_.listeners[index];
+            if (listener.proxy_protocol && listener.proxy_from.empty())
+                fail(entry_lines_.at(Scope::listener)[index], "listener.proxy_from",
+                     "proxy_protocol = true needs the addresses of the proxies allowed to send the header",
+                     "add proxy_from = [\"10.0.0.5/32\"] with your load balancer's addresses");
         }
     }
 

@@ -129,6 +129,12 @@ void store_trusted_networks(Config& config, const Value& value) {
     config.trusted_networks = cidrs;
 }
 
+void store_proxy_from(Config& config, const Value& value) {
+    const auto& cidrs = std::get<std::vector<std::string>>(value);
+    NetworkSet::parse(cidrs);  // validation only; the server builds its own set
+    config.listeners.back().proxy_from = cidrs;
+}
+
 void store_maildir(Config& config, const Value& value) {
     const auto& text = std::get<std::string>(value);
     check_maildir_template(text);
@@ -207,6 +213,11 @@ Value load_entry(const Config& config) {
         return std::monostate{};
     }
     return to_value(entries.back().*Member);
+}
+
+Value load_listener_proxy_protocol(const Config& config) {
+    if (config.listeners.empty()) return false;  // the default of an optional key: off
+    return config.listeners.back().proxy_protocol;
 }
 
 Value load_listener_role(const Config& config) {
@@ -440,6 +451,13 @@ constexpr KeySpec kSchema[] = {
     restart_only({"listener.address", Kind::text, Scope::listener, kNoBounds,
      "HOST:PORT to listen on, HOST an IP address (IPv6 in brackets); port 0 = any free port.",
      store_listener_address, load_listener_address}),
+    restart_only({"listener.proxy_protocol", Kind::flag, Scope::listener, kNoBounds,
+     "Every connection starts with a PROXY protocol header (v1 or v2, as HAProxy's send-proxy and send-proxy-v2 "
+     "send) naming the real client, which limits, logs and the Received header then use.",
+     store_entry<&Config::listeners, &Listener::proxy_protocol>, load_listener_proxy_protocol, true}),
+    restart_only({"listener.proxy_from", Kind::text_list, Scope::listener, kNoBounds,
+     "With proxy_protocol: CIDRs of the proxies allowed to send the header; other peers are refused.",
+     store_proxy_from, load_entry<&Config::listeners, &Listener::proxy_from>, true}),
 
     // [[route]]: one table per routed domain.
     {"route.domain", Kind::text, Scope::route, kNoBounds,
@@ -554,8 +572,8 @@ constexpr KeySpec kSchema[] = {
      "deferred) or none.",
      store_delivery_tls, load_delivery_tls},
     {"delivery.ca_file", Kind::path, Scope::global, kNoBounds,
-     "PEM file of CA certificates trusted when verifying servers (relays, tls = must); empty: the "
-     "system's store.",
+     "PEM file of CA certificates trusted, besides the system's store, when verifying servers (relays, tls = must, "
+     "MTA-STS); for a private CA.",
      store_field<&Config::delivery, &Delivery::ca_file>, load_field<&Config::delivery, &Delivery::ca_file>},
     {"delivery.mta_sts", Kind::flag, Scope::global, kNoBounds,
      "Apply MTA-STS policies (RFC 8461) of recipient domains delivered to their MX hosts "
@@ -570,6 +588,11 @@ constexpr KeySpec kSchema[] = {
      "address tried.",
      store_field<&Config::delivery, &Delivery::mta_sts_timeout>,
      load_field<&Config::delivery, &Delivery::mta_sts_timeout>},
+    {"delivery.max_mx_addresses", Kind::count, Scope::global, {1, 100},
+     "Server addresses (of all MX hosts, in preference order) tried per delivery attempt; the rest wait for the "
+     "next attempt, so a zone with many dead addresses cannot hold a delivery slot for long.",
+     store_field<&Config::delivery, &Delivery::max_mx_addresses>,
+     load_field<&Config::delivery, &Delivery::max_mx_addresses>},
     {"delivery.connect_timeout", Kind::duration, Scope::global, {ms(1s), ms(10min)},
      "Time allowed to connect to a remote server (each address tried).",
      store_field<&Config::delivery, &Delivery::connect_timeout>,
@@ -671,6 +694,11 @@ constexpr KeySpec kSchema[] = {
      "Idle time allowed while waiting for a command (RFC 5321 4.5.3.2.7 asks for 5 minutes).",
      store_field<&Config::limits, &Limits::command_timeout>,
      load_field<&Config::limits, &Limits::command_timeout>},
+    {"limits.proxy_header_timeout", Kind::duration, Scope::global, {ms(1s), ms(5min)},
+     "On a listener with proxy_protocol: how long the PROXY header may take to arrive before the connection is "
+     "closed.",
+     store_field<&Config::limits, &Limits::proxy_header_timeout>,
+     load_field<&Config::limits, &Limits::proxy_header_timeout>},
     {"limits.data_timeout", Kind::duration, Scope::global, {ms(1s), ms(24h)},
      "Time allowed for the whole DATA or BDAT transfer of one message.",
      store_field<&Config::limits, &Limits::data_timeout>, load_field<&Config::limits, &Limits::data_timeout>},

@@ -96,4 +96,16 @@ std::optional<TlsaRecord> parse_tlsa(std::string_view rdata) {
     return TlsaRecord{octet(rdata, 0), octet(rdata, 1), octet(rdata, 2), std::string(rdata.substr(3))};
 }
 
+std::optional<SrvRecord> parse_srv(std::string_view rdata) {
+    // Six octets of numbers and at least the root name.
+    if (rdata.size() < 7) return std::nullopt;
+    const auto u16 = [&](std::size_t at) { return static_cast<std::uint16_t>(octet(rdata, at) << 8 | octet(rdata, at + 1)); };
+    SrvRecord record{u16(0), u16(2), u16(4), {}};
+    std::size_t offset = 6;
+    auto target = parse_name(rdata, offset);
+    if (!target || offset != rdata.size()) return std::nullopt;
+    record.target = std::move(*target);
+    return record;
+}
+
 }  // namespace cartero::dns

@@ -1,5 +1,5 @@
 // Parsers for the RDATA of the record types cartero asks, in DNS wire form
-// (RFC 1035 3.3, 3.4.1; RFC 3596 2.2; RFC 6698 2.1). libunbound hands each
+// (RFC 1035 3.3, 3.4.1; RFC 3596 2.2; RFC 6698 2.1; RFC 2782). libunbound hands each
 // record's RDATA over without its RDLENGTH and with names uncompressed.
 //
 // Trust: RDATA comes from the network (any DNS server on the path, or the
@@ -33,5 +33,8 @@ std::optional<boost::asio::ip::address> parse_aaaa(std::string_view rdata);  // 
 // RFC 1035 3.3.14: one or more <character-string>s, returned concatenated.
 std::optional<std::string> parse_txt(std::string_view rdata);
 std::optional<TlsaRecord> parse_tlsa(std::string_view rdata);               // RFC 6698 2.1
+// RFC 2782: priority, weight, port (two octets each, network order), target
+// (a name, never compressed: RFC 2782 "Target"; RFC 3597 4).
+std::optional<SrvRecord> parse_srv(std::string_view rdata);
 
 }  // namespace cartero::dns

@@ -97,4 +97,9 @@ TlsaAnswer Resolver::tlsa(std::string_view name) {
     return lookup_tlsa(normalize_name(name));
 }
 
+SrvAnswer Resolver::srv(std::string_view name) {
+    if (auto refused = refuse_bad_name<SrvAnswer>(name)) return *refused;
+    return lookup_srv(normalize_name(name));
+}
+
 }  // namespace cartero::dns

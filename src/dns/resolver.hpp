@@ -1,7 +1,8 @@
 // dns::Resolver: the DNS questions outbound mail asks — MX (RFC 5321 5.1,
 // RFC 7505 null MX), A and AAAA for the hosts found, TXT (DKIM keys RFC 6376
-// 3.6.2, MTA-STS `_mta-sts` RFC 8461 3.1) and TLSA (RFC 6698 2.1, for DANE
-// RFC 7672). Answers are values: a status, a plain-words error for the log
+// 3.6.2, MTA-STS `_mta-sts` RFC 8461 3.1), TLSA (RFC 6698 2.1, for DANE
+// RFC 7672) and SRV (RFC 2782; RFC 6186 and RFC 8314 5.1 submission records
+// for `cartero discover`). Answers are values: a status, a plain-words error for the log
 // and the queue, the records, and whether DNSSEC validated them.
 //
 // Two implementations (STYLE rule 11): the libunbound one
@@ -87,6 +88,24 @@ struct TlsaAnswer {
     bool secure = false;  // RFC 7672 2.2: TLSA records are usable only when secure
 };
 
+// RFC 2782: priority, weight, port, target. A target of "." means the
+// service is decidedly not offered at this name (RFC 2782, RFC 6186 3.4).
+struct SrvRecord {
+    std::uint16_t priority = 0;
+    std::uint16_t weight = 0;
+    std::uint16_t port = 0;
+    std::string target;  // lower case, no trailing dot; "." is the root
+
+    friend bool operator==(const SrvRecord&, const SrvRecord&) = default;
+};
+
+struct SrvAnswer {
+    Status status = Status::temporary;
+    std::string error;
+    std::vector<SrvRecord> records;  // as received (see order_srv)
+    bool secure = false;
+};
+
 class Resolver {
 public:
     virtual ~Resolver() = default;
@@ -106,6 +125,8 @@ public:
 
     TxtAnswer txt(std::string_view name);
     TlsaAnswer tlsa(std::string_view name);
+    // `name` is the whole owner, e.g. "_submissions._tcp.example.com".
+    SrvAnswer srv(std::string_view name);
 
 private:
     // Implementations receive a checked, lower-case name without trailing dot.
@@ -113,6 +134,7 @@ private:
     virtual AddressAnswer lookup_addresses(const std::string& host) = 0;
     virtual TxtAnswer lookup_txt(const std::string& name) = 0;
     virtual TlsaAnswer lookup_tlsa(const std::string& name) = 0;
+    virtual SrvAnswer lookup_srv(const std::string& name) = 0;
 };
 
 // One address family's answer (A or AAAA), before the two are combined.

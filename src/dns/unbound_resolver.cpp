@@ -22,11 +22,12 @@
 namespace cartero::dns {
 namespace {
 
-// RFC 1035 3.2.2, RFC 3596, RFC 6698 7.1; class IN (RFC 1035 3.2.4).
+// RFC 1035 3.2.2, RFC 3596, RFC 6698 7.1, RFC 2782; class IN (RFC 1035 3.2.4).
 constexpr int type_a = 1;
 constexpr int type_mx = 15;
 constexpr int type_txt = 16;
 constexpr int type_aaaa = 28;
+constexpr int type_srv = 33;
 constexpr int type_tlsa = 52;
 constexpr int class_in = 1;
 
@@ -326,6 +327,10 @@ private:
 
     TlsaAnswer lookup_tlsa(const std::string& name) override {
         return convert<TlsaAnswer>(ask(name, type_tlsa, "TLSA"), name, "TLSA", parse_tlsa);
+    }
+
+    SrvAnswer lookup_srv(const std::string& name) override {
+        return convert<SrvAnswer>(ask(name, type_srv, "SRV"), name, "SRV", parse_srv);
     }
 
     ub_ctx* context_ = nullptr;

@@ -52,6 +52,13 @@ ZoneResolver& ZoneResolver::add_tlsa(std::string_view name, TlsaRecord record) {
     return *this;
 }
 
+ZoneResolver& ZoneResolver::add_srv(std::string_view name, SrvRecord record) {
+    record.target = checked(record.target);
+    std::scoped_lock lock(mutex_);
+    node(name).srv.push_back(std::move(record));
+    return *this;
+}
+
 ZoneResolver& ZoneResolver::add_cname(std::string_view name, std::string_view target) {
     std::scoped_lock lock(mutex_);
     node(name).cname = checked(target);
@@ -146,6 +153,8 @@ TxtAnswer ZoneResolver::lookup_txt(const std::string& name) { return answer<TxtA
 TlsaAnswer ZoneResolver::lookup_tlsa(const std::string& name) {
     return answer<TlsaAnswer>(name, "TLSA", &Node::tlsa);
 }
+
+SrvAnswer ZoneResolver::lookup_srv(const std::string& name) { return answer<SrvAnswer>(name, "SRV", &Node::srv); }
 
 AddressAnswer ZoneResolver::lookup_addresses(const std::string& host) {
     // Two questions, as the unbound resolver asks them, combined the same way.

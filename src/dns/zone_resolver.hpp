@@ -32,6 +32,7 @@ public:
     ZoneResolver& add_address(std::string_view name, std::string_view address);  // A or AAAA by form
     ZoneResolver& add_txt(std::string_view name, std::string text);
     ZoneResolver& add_tlsa(std::string_view name, TlsaRecord record);
+    ZoneResolver& add_srv(std::string_view name, SrvRecord record);  // target "." allowed
     ZoneResolver& add_cname(std::string_view name, std::string_view target);
     // The name answers every question with a temporary failure (SERVFAIL).
     ZoneResolver& fail(std::string_view name);
@@ -49,6 +50,7 @@ private:
         std::vector<boost::asio::ip::address> ipv4, ipv6;
         std::vector<std::string> txt;
         std::vector<TlsaRecord> tlsa;
+        std::vector<SrvRecord> srv;
         std::string cname;
         bool servfail = false;
     };
@@ -63,6 +65,7 @@ private:
     AddressAnswer lookup_addresses(const std::string& host) override;
     TxtAnswer lookup_txt(const std::string& name) override;
     TlsaAnswer lookup_tlsa(const std::string& name) override;
+    SrvAnswer lookup_srv(const std::string& name) override;
 
     Node& node(std::string_view name);
     Lookup find(const std::string& name) const;

@@ -58,22 +58,14 @@ private:
     const std::string& id_;
 };
 
-Connection::Connection(asio::ip::tcp::socket socket, config::ListenerRole role,
+Connection::Connection(asio::ip::tcp::socket socket, config::ListenerRole role, smtp::PeerInfo peer,
                        std::shared_ptr<const Runtime> runtime, Services& services, std::string id)
     : transport_(std::move(socket)),
       role_(role),
       runtime_(std::move(runtime)),
       services_(services),
-      id_(std::move(id)) {
-    error_code ec;
-    const auto remote = transport_.socket().remote_endpoint(ec);
-    if (!ec) {
-        auto address = remote.address();
-        if (address.is_v6() && address.to_v6().is_v4_mapped())
-            address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
-        peer_.ip = address.to_string();
-        peer_.port = remote.port();
-    }
+      id_(std::move(id)),
+      peer_(std::move(peer)) {
     peer_.trusted = runtime_->trusted.contains(peer_.ip);
     session_deadline_ = Clock::now() + runtime_->config->limits.session_timeout;
 }
@@ -132,7 +124,8 @@ asio::awaitable<void> Connection::run() {
     if (peer_.local_uid)
         spdlog::info("{}: connect from local user {} (uid {}) to local", id_, peer_.local_user, *peer_.local_uid);
     else
-        spdlog::info("{}: connect from [{}]:{} to {}", id_, peer_.ip, peer_.port, config::to_string(role_));
+        spdlog::info("{}: connect from [{}]:{} to {}{}", id_, peer_.ip, peer_.port, config::to_string(role_),
+                     peer_.via_proxy.empty() ? "" : " via proxy [" + peer_.via_proxy + "]");
     std::optional<smtp::TlsInfo> tls;
     if (role_ == config::ListenerRole::submissions) {
         // RFC 8314 3.3: TLS from the first byte; plaintext never gets a 220.

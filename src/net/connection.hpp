@@ -21,7 +21,9 @@ namespace cartero::net {
 
 class Connection {
 public:
-    Connection(boost::asio::ip::tcp::socket socket, config::ListenerRole role,
+    // A TCP connection from `peer` (its address and port; the client a PROXY
+    // header named, or the socket's own peer).
+    Connection(boost::asio::ip::tcp::socket socket, config::ListenerRole role, smtp::PeerInfo peer,
                std::shared_ptr<const Runtime> runtime, Services& services, std::string id);
     // Role local: a connection on the submission socket (local_submission.hpp).
     // The socket holds the accepted Unix stream (Transport only reads, writes

@@ -36,8 +36,14 @@ base::UniqueFd bind_listener(const config::Listener& listener) {
     return base::UniqueFd(acceptor.release());
 }
 
+config::Listener settings_for(config::ListenerRole role, const config::Config& config) {
+    for (const config::Listener& listener : config.listeners)
+        if (listener.role == role) return listener;
+    return config::Listener{role, {}, 0};
+}
+
 // The sockets systemd passed, each with its FileDescriptorName=.
-std::vector<ListeningSocket> passed_sockets() {
+std::vector<ListeningSocket> passed_sockets(const config::Config& config) {
     char** names = nullptr;
     const int count = sd_listen_fds_with_names(/*unset_environment=*/1, &names);
     if (count < 0) throw std::runtime_error("cannot read the sockets systemd passed (LISTEN_FDS)");
@@ -52,7 +58,7 @@ std::vector<ListeningSocket> passed_sockets() {
                       "\": set FileDescriptorName= to mx, submission or submissions in its .socket unit";
         else if (problem.empty() && sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, /*listening=*/1) <= 0)
             problem = "systemd passed socket \"" + name + "\" that is not a listening TCP socket (use ListenStream=)";
-        sockets.push_back({role.value_or(config::ListenerRole::mx), base::UniqueFd(fd), true});
+        sockets.push_back({settings_for(role.value_or(config::ListenerRole::mx), config), base::UniqueFd(fd), true});
     }
     if (names != nullptr) {
         for (int i = 0; i < count; ++i) std::free(names[i]);
@@ -65,10 +71,10 @@ std::vector<ListeningSocket> passed_sockets() {
 }  // namespace
 
 std::vector<ListeningSocket> open_listening_sockets(const config::Config& config) {
-    std::vector<ListeningSocket> sockets = passed_sockets();
+    std::vector<ListeningSocket> sockets = passed_sockets(config);
     if (!sockets.empty()) return sockets;
     for (const config::Listener& listener : config.listeners)
-        sockets.push_back({listener.role, bind_listener(listener), false});
+        sockets.push_back({listener, bind_listener(listener), false});
     return sockets;
 }
 

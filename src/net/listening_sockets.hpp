@@ -24,7 +24,10 @@
 namespace cartero::net {
 
 struct ListeningSocket {
-    config::ListenerRole role;
+    // Role and PROXY protocol settings. A socket from systemd takes them from
+    // the first [[listener]] of its role, if there is one (its address is
+    // systemd's business, its proxy_protocol and proxy_from are not).
+    config::Listener listener;
     base::UniqueFd fd;
     bool from_service_manager = false;
 };

@@ -17,6 +17,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -25,6 +26,7 @@
 
 #include "net/connection.hpp"
 #include "net/local_submission.hpp"
+#include "net/proxy_header.hpp"
 #include "net/service_manager.hpp"
 #include "observe/logging.hpp"
 #include "observe/session_id.hpp"
@@ -67,6 +69,54 @@ FileState file_state(const std::filesystem::path& path) {
 
 CertificateFiles certificate_files(const config::Tls& tls) { return {file_state(tls.cert), file_state(tls.key)}; }
 
+// How an acceptor's connections are taken in.
+struct Listening {
+    config::ListenerRole role;
+    bool proxy_protocol = false;
+    config::NetworkSet proxy_from;
+};
+
+// Reads the PROXY header at the start of `socket`, never an octet past it (the
+// parser says how many octets it needs at least): what follows — a TLS
+// ClientHello on an implicit-TLS listener — stays in the socket for the session.
+asio::awaitable<ProxyHeader> read_proxy_header(tcp::socket& socket, Clock::time_point deadline) {
+    // The deadline's handler may already be queued when the read finishes, so
+    // it shares its state instead of pointing into this frame; the socket
+    // outlives it (it belongs to serve()'s frame).
+    struct Deadline {
+        bool passed = false;
+        bool over = false;
+    };
+    auto state = std::make_shared<Deadline>();
+    asio::steady_timer timer(socket.get_executor(), deadline);
+    timer.async_wait([&socket, state](error_code ec) {
+        if (ec || state->over) return;
+        state->passed = true;
+        error_code ignored;
+        socket.cancel(ignored);
+    });
+    std::string bytes;
+    ProxyHeader header = parse_proxy_header(bytes);
+    while (header.status == ProxyHeader::Status::incomplete) {
+        const std::size_t have = bytes.size();
+        bytes.resize(header.length);
+        auto [ec, read] = co_await asio::async_read(socket, asio::buffer(bytes.data() + have, header.length - have),
+                                                    as_tuple_awaitable);
+        if (ec) {
+            state->over = true;
+            timer.cancel();
+            header.status = ProxyHeader::Status::invalid;
+            header.error = state->passed ? "no PROXY header within limits.proxy_header_timeout"
+                                     : "connection closed before its PROXY header (" + ec.message() + ")";
+            co_return header;
+        }
+        header = parse_proxy_header(bytes);
+    }
+    state->over = true;
+    timer.cancel();
+    co_return header;
+}
+
 }  // namespace
 
 // One I/O thread: its io_context and the connections it owns. Only this
@@ -85,6 +135,7 @@ struct Server::Impl {
     Reload reload;
     std::vector<std::unique_ptr<Worker>> workers;
     std::list<tcp::acceptor> acceptors;  // all on the first worker's thread
+    std::list<Listening> listenings;      // one per acceptor, kept as long
     std::list<asio::local::stream_protocol::acceptor> local_acceptors;  // same thread
     std::size_t next_worker = 0;         // round-robin, touched only by that thread
     asio::io_context control{1};  // signals and the shutdown drain
@@ -94,9 +145,11 @@ struct Server::Impl {
     Impl(std::shared_ptr<const Runtime> initial, Services& s, Reload r)
         : runtime(std::move(initial)), services(s), reload(std::move(r)) {}
 
-    asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, config::ListenerRole role);
+    asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, const Listening& listening);
     Worker& pick_worker();
-    asio::awaitable<void> serve(Worker& worker, tcp::socket socket, config::ListenerRole role);
+    asio::awaitable<void> serve(Worker& worker, tcp::socket socket, const Listening& listening);
+    asio::awaitable<std::optional<smtp::PeerInfo>> identify(tcp::socket& socket, const Listening& listening,
+                                                            const config::Limits& limits);
     asio::awaitable<void> refuse(tcp::socket socket, config::ListenerRole role, std::string text);
     asio::awaitable<void> accept_local_loop(asio::local::stream_protocol::acceptor& acceptor);
     asio::awaitable<void> serve_local(Worker& worker, asio::local::stream_protocol::socket socket);
@@ -118,7 +171,7 @@ Server::Worker& Server::Impl::pick_worker() {
 // One acceptor per listener; each accepted socket is created directly on the
 // I/O thread that will own the connection (round-robin), so the session path
 // never crosses threads.
-asio::awaitable<void> Server::Impl::accept_loop(tcp::acceptor& acceptor, config::ListenerRole role) {
+asio::awaitable<void> Server::Impl::accept_loop(tcp::acceptor& acceptor, const Listening& listening) {
     for (;;) {
         Worker& worker = pick_worker();
         auto [ec, socket] = co_await acceptor.async_accept(worker.context, as_tuple_awaitable);
@@ -130,7 +183,7 @@ asio::awaitable<void> Server::Impl::accept_loop(tcp::acceptor& acceptor, config:
             co_await pause.async_wait(as_tuple_awaitable);
             continue;
         }
-        asio::co_spawn(worker.context, serve(worker, std::move(socket), role), [](std::exception_ptr error) {
+        asio::co_spawn(worker.context, serve(worker, std::move(socket), listening), [](std::exception_ptr error) {
             if (!error) return;
             try {
                 std::rethrow_exception(error);
@@ -141,16 +194,49 @@ asio::awaitable<void> Server::Impl::accept_loop(tcp::acceptor& acceptor, config:
     }
 }
 
-asio::awaitable<void> Server::Impl::serve(Worker& worker, tcp::socket socket, config::ListenerRole role) {
-    const std::shared_ptr<const Runtime> current = runtime.load();
-    const config::Limits& limits = current->config->limits;
+// Who is on the other end: the socket's peer, or, on a listener with
+// proxy_protocol, the client its PROXY header names — once the peer is known
+// to be one of the proxies in proxy_from. nullopt: refused (logged), close.
+asio::awaitable<std::optional<smtp::PeerInfo>> Server::Impl::identify(tcp::socket& socket, const Listening& listening,
+                                                                     const config::Limits& limits) {
     error_code ec;
     const auto remote = socket.remote_endpoint(ec);
-    if (ec) co_return;
+    if (ec) co_return std::nullopt;
     auto address = remote.address();
     if (address.is_v6() && address.to_v6().is_v4_mapped())
         address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
-    const std::string ip = address.to_string();
+    smtp::PeerInfo peer{address.to_string(), remote.port()};
+    if (!listening.proxy_protocol) co_return peer;
+    if (!listening.proxy_from.contains(peer.ip)) {
+        spdlog::warn("refused connection from [{}] to {}: not a proxy allowed to send a PROXY header "
+                     "(listener.proxy_from)", peer.ip, config::to_string(listening.role));
+        co_return std::nullopt;
+    }
+    const ProxyHeader header = co_await read_proxy_header(socket, Clock::now() + limits.proxy_header_timeout);
+    if (header.status != ProxyHeader::Status::complete) {
+        spdlog::warn("refused connection from proxy [{}] to {}: {}", peer.ip, config::to_string(listening.role),
+                     header.error);
+        co_return std::nullopt;
+    }
+    if (header.client) {
+        peer.via_proxy = peer.ip;
+        peer.ip = header.client->ip;
+        peer.port = header.client->port;
+    }
+    co_return peer;
+}
+
+asio::awaitable<void> Server::Impl::serve(Worker& worker, tcp::socket socket, const Listening& listening) {
+    const std::shared_ptr<const Runtime> current = runtime.load();
+    const config::Limits& limits = current->config->limits;
+    const config::ListenerRole role = listening.role;
+    std::optional<smtp::PeerInfo> peer = co_await identify(socket, listening, limits);
+    if (!peer) {
+        error_code ignored;
+        socket.close(ignored);
+        co_return;
+    }
+    const std::string ip = peer->ip;
     const auto admission = services.limiter.admit(ip, limits.connections_per_ip, limits.connections_total);
     if (admission != ConnectionLimiter::Admission::admitted) {
         spdlog::warn("refused connection from [{}]: too many connections{}", ip,
@@ -163,7 +249,7 @@ asio::awaitable<void> Server::Impl::serve(Worker& worker, tcp::socket socket, co
         co_return;
     }
     AdmissionTicket ticket(services.limiter, ip);
-    Connection connection(std::move(socket), role, current, services, observe::session_id());
+    Connection connection(std::move(socket), role, std::move(*peer), current, services, observe::session_id());
     co_await host(worker, connection);
 }
 
@@ -370,8 +456,11 @@ std::vector<BoundListener> Server::listen(std::vector<ListeningSocket> sockets) 
         tcp::acceptor& acceptor = impl_->acceptors.emplace_back(impl_->workers.front()->context);
         acceptor.assign(protocol, socket.fd.release());
         const tcp::endpoint endpoint = acceptor.local_endpoint();  // the real port when 0 was asked
-        asio::co_spawn(acceptor.get_executor(), impl_->accept_loop(acceptor, socket.role), asio::detached);
-        result.push_back({socket.role, endpoint_text(endpoint)});
+        const Listening& listening = impl_->listenings.emplace_back(
+            Listening{socket.listener.role, socket.listener.proxy_protocol,
+                      config::NetworkSet::parse(socket.listener.proxy_from)});
+        asio::co_spawn(acceptor.get_executor(), impl_->accept_loop(acceptor, listening), asio::detached);
+        result.push_back({socket.listener.role, endpoint_text(endpoint)});
     }
     return result;
 }

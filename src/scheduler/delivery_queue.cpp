@@ -240,12 +240,13 @@ void DeliveryQueue::settle(Entry entry, bool finished) {
 
 bool DeliveryQueue::attempt(Entry& entry) {
     std::vector<RecipientNotice> notices;
+    std::vector<std::size_t> bounced;  // marked done once their notice is queued
     const Results results = deliver_pending(entry);
     bool failed = false;
     for (const auto& [index, result] : results) {
         if (result.verdict == Verdict::waiting) continue;
         failed = failed || result.verdict == Verdict::deferred;
-        finish_recipient(entry, index, result, notices);
+        finish_recipient(entry, index, result, notices, bounced);
     }
     // Waiting for a slot counts as an attempt only when something else failed.
     if (failed) entry.waited_for_slot = false;
@@ -260,17 +261,43 @@ bool DeliveryQueue::attempt(Entry& entry) {
             last.detail = "queue lifetime expired; last error: " + (last.detail.empty() ? "none" : last.detail);
             // RFC 3463 X.4.7 "delivery time expired" when no server gave a code of its own.
             if (last.reply.enhanced.empty()) last.reply = smtp::Reply{451, "4.4.7", last.detail};
-            finish_recipient(entry, i, {Verdict::bounced, "none", last}, notices);
+            finish_recipient(entry, i, {Verdict::bounced, "none", last}, notices, bounced);
             // finish_recipient added the bounced recipient's notice last.
             if (!notices.empty() && notices.back().index == i) notices.back().expired = true;
         }
     } else if (!all_done) {
         warn_of_delay(entry, results, notices);
     }
+    bool notices_queued = true;
     if (!notices.empty() && notifier_)
-        contained(entry.message.id, "sender notification", [&] { notifier_(entry.message, notices); },
-                  [](const delivery::DeliveryOutcome&) {});
-    return std::all_of(done.begin(), done.end(), [](bool d) { return d; });
+        notices_queued = contained(entry.message.id, "sender notification",
+                                   [&] { return notifier_(entry.message, notices); },
+                                   [](const delivery::DeliveryOutcome&) { return false; });
+    settle_bounced(entry, bounced, notices_queued);
+    const bool finished = std::all_of(done.begin(), done.end(), [](bool d) { return d; });
+    if (finished) spdlog::info("{}: removed", entry.message.id);
+    return finished;
+}
+
+// A bounced recipient is marked done in the spool only once the notice to its
+// sender is in the spool too: in the other order a crash, or a commit that
+// failed, between the two would lose the notice for good. When it could not
+// be queued, the recipient goes back to the queue and its delivery is tried
+// again later (which bounces again, with a fresh notice, or now succeeds).
+void DeliveryQueue::settle_bounced(Entry& entry, const std::vector<std::size_t>& bounced, bool notices_queued) {
+    auto& message = entry.message;
+    for (const std::size_t index : bounced) {
+        if (notices_queued) {
+            spool_.mark_done(message.id, index);
+            continue;
+        }
+        message.done[index] = false;
+        if (index < entry.status.size()) entry.status[index] = RecipientStatus::pending;
+        if (index < entry.last_error.size())
+            entry.last_error[index] = "bounced, but the notice to the sender could not be queued; tried again later";
+        spdlog::warn("{}: to=<{}>: bounced, but the notice to the sender could not be queued; the recipient stays "
+                     "queued and is tried again", message.id, message.envelope.recipients[index]);
+    }
 }
 
 // RFC 3461 4.1 NOTIFY=DELAY: once per message, when it has waited past
@@ -445,7 +472,7 @@ void DeliveryQueue::keep_worst(RecipientResult& kept, RecipientResult result) {
 }
 
 void DeliveryQueue::finish_recipient(Entry& entry, std::size_t index, const RecipientResult& result,
-                                     std::vector<RecipientNotice>& notices) {
+                                     std::vector<RecipientNotice>& notices, std::vector<std::size_t>& bounced) {
     const auto& message = entry.message;
     spdlog::info("{}: to=<{}>, relay={}, delay={:.2f}, status={} ({})", message.id, message.envelope.recipients[index],
                  result.relay, delay_seconds(message), status_word(result.verdict), result.outcome.detail);
@@ -458,9 +485,11 @@ void DeliveryQueue::finish_recipient(Entry& entry, std::size_t index, const Reci
     if (result.verdict == Verdict::sent)
         notices.push_back({index, result.outcome.relayed_without_dsn ? Action::relayed : Action::delivered, result.outcome});
     entry.message.done[index] = true;
+    if (result.verdict == Verdict::bounced) {
+        bounced.push_back(index);  // marked done in the spool by settle_bounced
+        return;
+    }
     spool_.mark_done(message.id, index);
-    if (std::all_of(message.done.begin(), message.done.end(), [](bool d) { return d; }))
-        spdlog::info("{}: removed", message.id);
 }
 
 }  // namespace cartero::scheduler

@@ -122,8 +122,12 @@ std::string_view to_string(RecipientStatus status);
 std::string_view to_string(OperationResult result);
 
 // Called once per attempt that produced notices (never concurrently for one
-// message); decides by the DSN rules whether and what to send.
-using Notifier = std::function<void(const spool::QueuedMessage&, const std::vector<RecipientNotice>&)>;
+// message); decides by the DSN rules whether and what to send. Returns true
+// when every failure notice due is in the spool (or none was due): only then
+// are the bounced recipients marked done, so a notice that could not be
+// queued is never lost — those recipients stay queued and are tried again.
+// Delay and success notices are best effort.
+using Notifier = std::function<bool(const spool::QueuedMessage&, const std::vector<RecipientNotice>&)>;
 
 // The envelope sender of copies forwarded to another domain (Route::forwarded):
 // SRS (docs/delivery.md). Empty function: the message's own sender.
@@ -242,7 +246,8 @@ private:
     void add_copies(const Route& route, std::size_t recipient, std::map<CopyKey, Copy>& copies);
     delivery::Courier& courier_for(config::Transport transport);
     void finish_recipient(Entry& entry, std::size_t index, const RecipientResult& result,
-                          std::vector<RecipientNotice>& notices);
+                          std::vector<RecipientNotice>& notices, std::vector<std::size_t>& bounced);
+    void settle_bounced(Entry& entry, const std::vector<std::size_t>& bounced, bool notices_queued);
     void warn_of_delay(Entry& entry, const Results& results, std::vector<RecipientNotice>& notices);
     bool take_remote_slot(const std::string& destination);
     void release_remote_slot(const std::string& destination);
@@ -255,7 +260,7 @@ private:
     OperationResult operate(const std::string& id, Operation operation, const std::string& who);
     bool apply(Entry& entry, const PendingOperation& request);  // true when no recipient is left
     void apply_pending(std::unique_lock<std::mutex>& lock, Entry& entry, bool& finished);
-    void finish_by_operator(Entry& entry, const PendingOperation& request);
+    bool finish_by_operator(Entry& entry, const PendingOperation& request);
     void schedule(Entry& entry, Clock::time_point when);  // under mutex_
     void persist(const Entry& entry, Clock::time_point steady_now) const;
 

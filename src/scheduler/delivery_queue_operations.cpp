@@ -261,31 +261,37 @@ bool DeliveryQueue::apply(Entry& entry, const PendingOperation& request) {
             persist(entry, Clock::now());
             return false;
         case Operation::remove:
-        case Operation::bounce: finish_by_operator(entry, request); return true;
+        case Operation::bounce: return finish_by_operator(entry, request);
     }
     return false;
 }
 
 // remove: every recipient not done is marked done, no DSN (Postfix's
 // `postsuper -d`). bounce: they fail now with the last error quoted, and the
-// Notifier sends the sender a DSN as for any failure.
-void DeliveryQueue::finish_by_operator(Entry& entry, const PendingOperation& request) {
+// Notifier sends the sender a DSN as for any failure; as in attempt(), they
+// are marked done only once that DSN is queued. True when the message is gone.
+bool DeliveryQueue::finish_by_operator(Entry& entry, const PendingOperation& request) {
     auto& message = entry.message;
     const bool bounce = request.operation == Operation::bounce;
     spdlog::info("{}: {} by {}", message.id, bounce ? "bounced" : "deleted", request.who);
     std::vector<RecipientNotice> notices;
+    std::vector<std::size_t> bounced;
     for (std::size_t i = 0; i < message.done.size(); ++i) {
         if (message.done[i]) continue;
         if (bounce) {
             const std::string& last = i < entry.last_error.size() ? entry.last_error[i] : std::string();
-            finish_recipient(entry, i, {Verdict::bounced, "none", cancelled_outcome(request.who, last)}, notices);
+            finish_recipient(entry, i, {Verdict::bounced, "none", cancelled_outcome(request.who, last)}, notices,
+                             bounced);
             continue;
         }
         message.done[i] = true;
         spool_.mark_done(message.id, i);
     }
-    if (!bounce) spdlog::info("{}: removed", message.id);
-    if (!notices.empty() && notifier_) notifier_(message, notices);
+    const bool notices_queued = notices.empty() || !notifier_ || notifier_(message, notices);
+    settle_bounced(entry, bounced, notices_queued);
+    const bool finished = std::all_of(message.done.begin(), message.done.end(), [](bool d) { return d; });
+    if (finished) spdlog::info("{}: removed", message.id);
+    return finished;
 }
 
 }  // namespace cartero::scheduler

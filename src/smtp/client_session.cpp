@@ -570,6 +570,13 @@ void ClientSession::Impl::on_data(const Reply& r) {
         enter(ClientState::data);
         return send(".\r\n", Await::empty_data_end);
     }
+    if (r.code / 100 != 4 && r.code / 100 != 5) {
+        // RFC 5321 4.3.2: DATA is answered 354, or refused with 4xx/5xx. A 250
+        // here promises nothing about a message not yet sent: a broken or
+        // hostile server must not get it marked delivered.
+        return fail(ClientFailureKind::protocol,
+                    "the server answered DATA with " + std::to_string(r.code) + " instead of 354", r, true);
+    }
     if (ready_for_text) {
         for (const std::size_t i : accepted) set_final(i, r, "DATA");
     }

@@ -54,6 +54,9 @@ struct PeerInfo {
     // (`= {}`: braced PeerInfo{ip, port, trusted} stays free of -Wmissing-field-initializers.)
     std::optional<std::uint32_t> local_uid = {};
     std::string local_user = {};  // login name of local_uid, or the number when it has none
+    // The load balancer that named this client in a PROXY header (for the
+    // logs); empty when the client connected directly.
+    std::string via_proxy = {};
 };
 
 struct TlsInfo {

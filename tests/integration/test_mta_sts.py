@@ -1,5 +1,5 @@
-"""MTA-STS (RFC 8461) end to end: the policy is served over HTTPS by Python's http.server
-+ ssl on 127.0.0.1 with a certificate for mta-sts.remote.test from the receiver's test
+"""MTA-STS (RFC 8461) end to end: the policy is served over HTTPS by tests/support/https_server.py
+(Python's http.server + ssl) on 127.0.0.1 with a certificate for mta-sts.remote.test from the receiver's test
 CA; the test DNS server publishes _mta-sts.remote.test TXT and maps mta-sts.remote.test
 and the MX hosts to 127.0.0.1; the MX is a second cartero. The sender trusts that CA
 (delivery.ca_file) and fetches from the policy server's port (delivery.mta_sts_port).
@@ -7,10 +7,7 @@ and the MX hosts to 127.0.0.1; the MX is a second cartero. The sender trusts tha
 DANE cannot be tested here (the test DNS server does not sign its zones): see
 tests/unit/delivery/dane_test.cpp and docs/mta-sts-dane.md.
 """
-import http.server
-import ssl
 import sys
-import threading
 import time
 import unittest
 from pathlib import Path
@@ -18,6 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
 import cartero_harness as h  # noqa: E402
 from dns_server import DnsServer  # noqa: E402
+from https_server import HttpsServer  # noqa: E402
 
 ALICE = ("alice@example.test", "alice-password")
 BOB = "bob@remote.test"
@@ -29,49 +27,13 @@ def policy(mode: str, *mx: str, max_age: int = 86400) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode()
 
 
-class PolicyServer:
+class PolicyServer(HttpsServer):
     """HTTPS on 127.0.0.1:PORT serving POLICY_PATH with `body`, `status`, `content_type`."""
 
     def __init__(self, cert: Path, key: Path, body: bytes, status: int = 200, content_type: str = "text/plain"):
         self.body, self.status, self.content_type = body, status, content_type
-        self.requests: list[tuple[str, str]] = []  # (path, Host header)
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (http.server's name)
-                outer.requests.append((self.path, self.headers.get("Host", "")))
-                status = outer.status if self.path == POLICY_PATH else 404
-                self.send_response(status)
-                self.send_header("Content-Type", outer.content_type)
-                if 300 <= status < 400:
-                    self.send_header("Location", "https://elsewhere.test" + POLICY_PATH)
-                self.send_header("Content-Length", str(len(outer.body)))
-                self.end_headers()
-                self.wfile.write(outer.body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(str(cert), str(key))
-        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        if self.thread is not None:
-            self.httpd.shutdown()
-            self.httpd.server_close()
-            self.thread.join(10)
-            self.thread = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
+        super().__init__(cert, key, lambda host, path: (
+            self.status if path == POLICY_PATH else 404, self.content_type, self.body))
 
 
 def receiver(mx_name: str = "mx.remote.test", cert_name: str | None = None) -> h.Server:

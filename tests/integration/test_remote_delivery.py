@@ -456,6 +456,22 @@ class TlsPolicyTest(unittest.TestCase):
                 rx.wait_for_delivery(BOB, 1)
                 tx.wait_log(rf"{qid}: TLS to mx\.remote\.test.*certificate verified")
 
+    def test_ca_file_adds_to_the_system_store(self):
+        # The "system store" is the receiver's CA (OpenSSL reads SSL_CERT_FILE for it);
+        # delivery.ca_file names another, private CA. Both are trusted: pointing
+        # ca_file at an internal relay's CA must not break delivery to the internet.
+        with receiver() as rx, DnsServer(self.ZONES) as dns:
+            private_ca = h.TestPKI(Path(rx.tmp) / "private-ca")
+            extra = {"destination": [{"domain": "remote.test", "tls": "must"}],
+                     "delivery": {"ca_file": str(private_ca.ca_cert)}}
+            with sender(dns, rx.port("mx"), extra) as tx:
+                tx.stop()
+                tx.extra_env = {"SSL_CERT_FILE": str(rx.pki.ca_cert)}
+                tx.start()
+                qid = submit(tx, [BOB], h.make_message(sender=ALICE[0], rcpt=BOB))
+                rx.wait_for_delivery(BOB, 1)
+                tx.wait_log(rf"{qid}: TLS to mx\.remote\.test.*certificate verified")
+
 
 class SmarthostTest(unittest.TestCase):
     def test_relay_with_starttls_and_auth(self):

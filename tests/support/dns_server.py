@@ -2,7 +2,7 @@
 
 Purpose: give cartero's resolver (dns.resolver = "127.0.0.1:PORT") the zones a test
 needs — MX routing, null MX, A/AAAA fallback, DKIM keys, MTA-STS and TLSA records,
-SERVFAIL, timeouts — without touching the real DNS. Built on Debian's python3-dnslib
+SRV records (RFC 6186/8314 submission, for `cartero discover`), SERVFAIL, timeouts — without touching the real DNS. Built on Debian's python3-dnslib
 (/usr/bin/python3); nothing else.
 
 Trust: test code. Binds 127.0.0.1 only, on a port picked at run time (or given).
@@ -19,6 +19,7 @@ Zones are a dict from a name to its records (names in any case, trailing dot opt
         "sel._domainkey.example.test": {"TXT": ["v=DKIM1; k=rsa; p=MIIB..."]},
         "_mta-sts.example.test":       {"TXT": "v=STSv1; id=1"},
         "_25._tcp.mx1.example.test":   {"TLSA": ["3 1 1 2bb4...", [3, 0, 1, "abcd"]]},
+        "_submissions._tcp.example.test": {"SRV": ["0 1 465 mail.example.test", [5, 0, 587, "."]]},
         "www.example.test":  {"CNAME": "mx1.example.test"},
         "broken.test":       "SERVFAIL",                     # every question answers SERVFAIL
         "refused.test":      "REFUSED",                      # every question answers REFUSED
@@ -28,7 +29,8 @@ Zones are a dict from a name to its records (names in any case, trailing dot opt
   - A name not in the dict, with no name below it, answers NXDOMAIN; a name with names
     below it but none of its own (`_domainkey.example.test` above) answers NODATA
     (RFC 8020 empty non-terminal). Negative answers carry an SOA (RFC 2308).
-  - MX values: "PREF HOST" or [PREF, HOST]. TLSA: "USAGE SELECTOR MTYPE HEX" or a list
+  - MX values: "PREF HOST" or [PREF, HOST]. SRV: "PRIORITY WEIGHT PORT TARGET" or a
+    list of the four (target "." = service not offered, RFC 2782). TLSA: "USAGE SELECTOR MTYPE HEX" or a list
     of the four. TXT: a string (split into 255-octet character-strings, RFC 1035
     3.3.14, as DKIM keys need) or a list of strings, each its own record; a record given
     as a list of strings ({"TXT": [["part1", "part2"]]}) keeps those strings as they are.
@@ -71,12 +73,12 @@ import sys
 import threading
 from typing import Any
 
-from dnslib import AAAA, CNAME, MX, QTYPE, RCODE, RR, SOA, TLSA, TXT, A, DNSError, DNSRecord
+from dnslib import AAAA, CNAME, MX, QTYPE, RCODE, RR, SOA, SRV, TLSA, TXT, A, DNSError, DNSRecord
 
 __all__ = ["DnsServer", "parse_zones"]
 
 _FAILURES = ("SERVFAIL", "REFUSED", "TIMEOUT")
-_TYPES = ("MX", "A", "AAAA", "TXT", "TLSA", "CNAME")
+_TYPES = ("MX", "A", "AAAA", "TXT", "TLSA", "SRV", "CNAME")
 _MAX_CNAME_CHAIN = 8
 _MAX_TCP_QUERIES = 100       # questions served on one TCP connection
 _TCP_IDLE_SECONDS = 5.0      # an idle TCP connection is closed after this
@@ -121,6 +123,9 @@ def _rdata(rtype: str, value: Any):
     if rtype == "TLSA":
         usage, selector, mtype, data = value.split(None, 3) if isinstance(value, str) else value
         return TLSA(int(usage), int(selector), int(mtype), binascii.unhexlify("".join(str(data).split())))
+    if rtype == "SRV":
+        priority, weight, port, target = value.split(None, 3) if isinstance(value, str) else value
+        return SRV(int(priority), int(weight), int(port), str(target).strip())
     if rtype == "CNAME":
         return CNAME(value)
     raise ValueError(f"record type {rtype} is not supported (use {', '.join(_TYPES)})")

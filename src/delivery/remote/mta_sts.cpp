@@ -1,9 +1,7 @@
 // MTA-STS fetching and caching; see mta_sts.hpp.
 //
-// The HTTPS client is one short coroutine per address on its own io_context
-// (the caller is a delivery worker thread, as for SmtpConnection). The
-// beast::tcp_stream's expiry covers every operation of the fetch, and
-// io_context::run_for bounds the whole thing once more (STYLE rule 9).
+// The HTTPS GET itself is delivery/remote/https_fetch.hpp, shared with
+// `cartero discover`'s autoconfig fetch.
 #include "delivery/remote/mta_sts.hpp"
 
 #include <fcntl.h>
@@ -13,108 +11,15 @@
 #include <fstream>
 #include <thread>
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/context.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 #include <spdlog/spdlog.h>
 
 #include "base/file_io.hpp"
+#include "config/domain_name.hpp"
+#include "delivery/remote/https_fetch.hpp"
 
 namespace cartero::delivery::mta_sts {
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
-using error_code = boost::system::error_code;
 
 namespace {
-
-constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
-// Header block of the answer: generous for a static file's headers.
-constexpr std::uint32_t max_header_size = 8 * 1024;
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; });
-    return out;
-}
-
-// RFC 8461 3.3: "Content-Type: text/plain" (parameters such as charset allowed).
-bool is_text_plain(std::string_view content_type) {
-    std::string_view type = content_type.substr(0, content_type.find(';'));
-    while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
-    while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
-    return lower(type) == "text/plain";
-}
-
-// One GET over one address; fills `result`.
-asio::awaitable<void> get_policy(ssl::context& context, tcp::endpoint endpoint, std::string host, std::string target,
-                                 std::string host_header, std::chrono::milliseconds timeout, FetchResult& result) {
-    auto executor = co_await asio::this_coro::executor;
-    beast::ssl_stream<beast::tcp_stream> stream(executor, context);
-    SSL* handle = stream.native_handle();
-    SSL_set_tlsext_host_name(handle, host.c_str());  // SNI (RFC 6066 3)
-    SSL_set_hostflags(handle, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-    SSL_set1_host(handle, host.c_str());  // RFC 8461 3.3: valid for mta-sts.<domain> (RFC 6125)
-    auto& tcp_layer = beast::get_lowest_layer(stream);
-    tcp_layer.expires_after(timeout);  // one deadline for the whole exchange
-
-    const std::string where = host + "[" + endpoint.address().to_string() + "]:" + std::to_string(endpoint.port());
-    if (auto [ec] = co_await tcp_layer.async_connect(endpoint, as_tuple_awaitable); ec) {
-        result.error = "connect to " + where + ": " + (ec == beast::error::timeout ? "timed out" : ec.message());
-        co_return;
-    }
-    if (auto [ec] = co_await stream.async_handshake(ssl::stream_base::client, as_tuple_awaitable); ec) {
-        const long verify = SSL_get_verify_result(handle);
-        result.error = "TLS with " + where + ": " +
-                       (verify != X509_V_OK ? std::string("certificate verify failed: ") + X509_verify_cert_error_string(verify)
-                                            : ec == beast::error::timeout ? std::string("timed out") : ec.message());
-        co_return;
-    }
-    http::request<http::empty_body> request{http::verb::get, target, 11};
-    request.set(http::field::host, host_header);
-    request.set(http::field::user_agent, "cartero");
-    request.set(http::field::connection, "close");
-    if (auto [ec, n] = co_await http::async_write(stream, request, as_tuple_awaitable); ec) {
-        result.error = "sending the request to " + where + ": " + ec.message();
-        co_return;
-    }
-    beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
-    parser.header_limit(max_header_size);
-    parser.body_limit(max_policy_size);  // RFC 8461 3.3: a size limit
-    if (auto [ec, n] = co_await http::async_read(stream, buffer, parser, as_tuple_awaitable); ec) {
-        result.error = "reading the answer of " + where + ": " +
-                       (ec == http::error::body_limit ? std::string("the policy is larger than 64 KiB")
-                        : ec == beast::error::timeout ? std::string("timed out")
-                                                      : ec.message());
-        co_return;
-    }
-    const auto& response = parser.get();
-    // RFC 8461 3.3: "HTTP 3xx redirects MUST NOT be followed"; only 200 is a policy.
-    if (response.result_int() != 200) {
-        result.error = "HTTP status " + std::to_string(response.result_int()) + " from " + where +
-                       (response.result_int() / 100 == 3 ? " (redirects are not followed)" : "");
-        co_return;
-    }
-    if (!is_text_plain(response[http::field::content_type])) {
-        result.error = "Content-Type \"" + std::string(response[http::field::content_type]) + "\" from " + where +
-                       " is not text/plain";
-        co_return;
-    }
-    result.body = response.body();
-    // No close_notify wait: the answer is complete, and "Connection: close" was asked.
-}
 
 // A file name for a domain's cache entry: checked names only (resolver-checked
 // letters, digits, '-', '_', '.'), so no path can be made of one.
@@ -128,42 +33,16 @@ bool safe_file_name(std::string_view domain) {
 }  // namespace
 
 FetchResult fetch(dns::Resolver& resolver, std::string_view domain, const FetchOptions& options) {
-    const std::string host = "mta-sts." + lower(domain);
-    const dns::AddressAnswer addresses = resolver.addresses(host);
-    if (addresses.status != dns::Status::ok) return {std::nullopt, "cannot resolve " + host + ": " + addresses.error};
-
-    ssl::context context(ssl::context::tls_client);
-    SSL_CTX* native = context.native_handle();
-    SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-    SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-    const bool loaded = options.ca_file ? SSL_CTX_load_verify_locations(native, options.ca_file->c_str(), nullptr) == 1
-                                        : SSL_CTX_set_default_verify_paths(native) == 1;
-    if (!loaded)
-        return {std::nullopt, "cannot load CA file " + (options.ca_file ? options.ca_file->string() : "(system store)")};
-    context.set_verify_mode(ssl::verify_peer);  // RFC 8461 3.3: the certificate must be valid
-
-    const std::string target = "/.well-known/mta-sts.txt";
-    const std::string host_header = options.port == 443 ? host : host + ":" + std::to_string(options.port);
-    FetchResult result;
-    for (const auto* family : {&addresses.ipv6, &addresses.ipv4}) {
-        for (const auto& address : *family) {
-            result = {};
-            asio::io_context io;
-            asio::co_spawn(io, get_policy(context, tcp::endpoint(address, options.port), host, target, host_header,
-                                          options.timeout, result),
-                           [&result](std::exception_ptr e) {
-                               if (e) result = {std::nullopt, "HTTPS client failed unexpectedly"};
-                           });
-            // The stream's expiry ends every operation; this bound is a second line.
-            io.run_for(options.timeout + std::chrono::seconds(1));
-            if (!io.stopped()) {
-                io.stop();
-                result = {std::nullopt, "fetching from " + address.to_string() + ": timed out"};
-            }
-            if (result.body) return result;
-        }
-    }
-    return result;
+    HttpsRequest request;
+    request.host = "mta-sts." + config::lower_ascii(domain);
+    request.target = "/.well-known/mta-sts.txt";
+    request.port = options.port;
+    request.ca_file = options.ca_file;
+    request.timeout = options.timeout;
+    request.body_limit = max_policy_size;  // RFC 8461 3.3: a size limit
+    request.media_types = {"text/plain"};  // RFC 8461 3.3 (parameters such as charset allowed)
+    HttpsResult got = https_get(resolver, request);
+    return {std::move(got.body), std::move(got.error)};
 }
 
 PolicyCache::PolicyCache(std::filesystem::path directory, Fetcher fetcher)
@@ -215,7 +94,7 @@ void PolicyCache::store(const std::string& domain, const CachedPolicy& policy) {
 }
 
 Found PolicyCache::lookup(std::string_view domain_in, const std::optional<std::string>& txt_id, Seconds now) {
-    const std::string domain = lower(domain_in);
+    const std::string domain = config::lower_ascii(domain_in);
     const std::optional<CachedPolicy> old = cached(domain);
     switch (plan(txt_id, old ? &*old : nullptr, now)) {
         case Refresh::use_cached: return {old->policy, old->id, txt_id ? "cached" : "cached (no valid TXT record now)"};

@@ -5,12 +5,13 @@
 // restart (5.1). The pure rules (parsing, MX patterns, when to refresh) are in
 // mta_sts_policy.hpp; the courier applies the policy (smtp_courier.cpp).
 //
-// The HTTPS fetch (RFC 8461 3.3): the host mta-sts.<domain> is resolved with
-// cartero's resolver; TLS 1.2 or newer, the certificate must chain to
-// delivery.ca_file (or the system store) and name mta-sts.<domain>; only a 200
-// answer with Content-Type text/plain is accepted; redirects are not followed;
-// the body may be at most 64 KiB; the whole fetch (connect, handshake, request,
-// answer) has one deadline, delivery.mta_sts_timeout, per address tried.
+// The HTTPS fetch (RFC 8461 3.3) is delivery/remote/https_fetch.hpp: the host
+// mta-sts.<domain> is resolved with cartero's resolver; TLS 1.2 or newer, the
+// certificate must chain to the system store or delivery.ca_file and name
+// mta-sts.<domain>; only a 200 answer with Content-Type text/plain is accepted;
+// redirects are not followed; the body may be at most 64 KiB; the whole fetch
+// (connect, handshake, request, answer) has one deadline,
+// delivery.mta_sts_timeout, per address tried.
 //
 // Trust: the TXT record, the HTTPS answer and the cache files are untrusted
 // input (parsed by mta_sts_policy.cpp, bounded). Privileges: outbound sockets,
@@ -34,7 +35,7 @@ namespace cartero::delivery::mta_sts {
 
 struct FetchOptions {
     std::uint16_t port = 443;                      // delivery.mta_sts_port (other values: tests only)
-    std::optional<std::filesystem::path> ca_file;  // otherwise the system store
+    std::optional<std::filesystem::path> ca_file;  // trusted besides the system store
     std::chrono::milliseconds timeout{std::chrono::seconds(10)};
 };
 

@@ -13,6 +13,8 @@
 // reset per read would let a peer that trickles hold the connection for ever.
 #include "delivery/remote/smtp_connection.hpp"
 
+#include "delivery/remote/client_tls.hpp"
+
 #include <algorithm>
 #include <array>
 #include <ctime>
@@ -379,14 +381,9 @@ std::optional<std::string> SmtpConnection::Impl::prepare_tls() {
     const bool dane = !options.tlsa.empty();
     tls_context = std::make_shared<ssl::context>(ssl::context::tls_client);
     SSL_CTX* native = tls_context->native_handle();
-    SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-    SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-    const bool loaded = options.ca_file ? SSL_CTX_load_verify_locations(native, options.ca_file->c_str(), nullptr) == 1
-                                        : SSL_CTX_set_default_verify_paths(native) == 1;
+    const auto trust_problem = prepare_client_tls(*tls_context, options.ca_file);
     // DANE-TA/DANE-EE records are their own trust anchors: no CA store needed.
-    if (!loaded && options.verify_certificate && !dane) {
-        return "cannot load CA file " + (options.ca_file ? options.ca_file->string() : std::string("(system store)"));
-    }
+    if (trust_problem && options.verify_certificate && !dane) return trust_problem;
     if (dane && SSL_CTX_dane_enable(native) <= 0) return "DANE: OpenSSL cannot enable DANE";
     tls_context->set_verify_mode(ssl::verify_peer);
     // Without DANE the handshake always completes, every certificate problem
@@ -553,13 +550,15 @@ DeliveryOutcome SmtpConnection::Impl::outcome_of(const smtp::RecipientResult& r)
     return DeliveryOutcome{status_of(r.reply.code), r.reply, std::move(detail)};
 }
 
-// Only a refusal the server itself made permanent (5xx greeting or EHLO/HELO)
-// bounces; TLS, AUTH and connection trouble wait in the queue for the operator
-// or the peer to fix it (Postfix smtp_sasl_auth_soft_bounce does the same for AUTH).
+// Only a permanent refusal of EHLO and HELO bounces; TLS, AUTH and connection
+// trouble wait in the queue for the operator or the peer to fix it (Postfix
+// smtp_sasl_auth_soft_bounce does the same for AUTH). So does a 5xx greeting:
+// it says "no service here" about the server, nothing about the message
+// (RFC 5321 3.1), so the next MX is tried and, if every one says so, the
+// message is deferred (Postfix's smtp_skip_5xx_greeting).
 DeliveryOutcome SmtpConnection::Impl::failure_outcome(const smtp::ClientFailure& f) const {
     using K = smtp::ClientFailureKind;
-    const bool refused = f.kind == K::greeting_refused || f.kind == K::hello_refused;
-    const bool permanent = refused && f.reply && f.reply->permanent();
+    const bool permanent = f.kind == K::hello_refused && f.reply && f.reply->permanent();
     DeliveryOutcome out;
     out.status = permanent ? DeliveryStatus::permanent : DeliveryStatus::temporary;
     if (f.reply) out.reply = *f.reply;

@@ -23,7 +23,7 @@
 //
 // TLS: opportunistic STARTTLS (RFC 3207; certificate checked and reported, not
 // required), required STARTTLS, or implicit TLS (RFC 8314). With
-// verify_certificate the chain must lead to ca_file (or the system store) and the
+// verify_certificate the chain must lead to the system store or ca_file and the
 // certificate must name the peer's host (RFC 6125 via X509_VERIFY_PARAM_set1_host);
 // the failure reason says which check failed. TLS 1.2 is the minimum version.
 // With `tlsa` records (DANE, RFC 7672, decided by the caller from DNSSEC-secure
@@ -99,7 +99,7 @@ struct ConnectionOptions {
     std::string helo_name;
     TlsMode tls = TlsMode::opportunistic;
     bool verify_certificate = false;                     // chain and host name must check out
-    std::optional<std::filesystem::path> ca_file;        // otherwise the system store
+    std::optional<std::filesystem::path> ca_file;        // trusted besides the system store (client_tls.hpp)
     std::optional<smtp::ClientCredentials> credentials;  // AUTH PLAIN/LOGIN, inside TLS only
     // DANE (RFC 7672): when not empty, the certificate is checked against these
     // usable TLSA records instead of ca_file and verification is mandatory.

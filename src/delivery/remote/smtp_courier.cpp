@@ -236,8 +236,13 @@ SmtpCourier::Connected SmtpCourier::connect(const config::Config& config, const 
         return {nullptr, DeliveryOutcome{DeliveryStatus::temporary, {},
                                          "delivery abandoned because cartero is stopping, retried after restart"}};
     }
-    const Peers peers = peers_for(resolver_, hop, domain, random_);
+    Peers peers = peers_for(resolver_, hop, domain, random_);
     if (peers.failure) return {nullptr, *peers.failure};
+    if (peers.peers.size() > config.delivery.max_mx_addresses) {
+        spdlog::info("{}: {} server addresses for {}; trying the first {} (delivery.max_mx_addresses)", queue_id,
+                     peers.peers.size(), domain, config.delivery.max_mx_addresses);
+        peers.peers.resize(config.delivery.max_mx_addresses);
+    }
     ConnectionOptions options = connection_options(config, hop);
     options.abandon = &abandoned_;
     if (hop.relay != nullptr) {

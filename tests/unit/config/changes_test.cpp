@@ -42,7 +42,8 @@ TEST(ChangedKeys, AnEntryAddedOrRemovedChangesItsKeys) {
     EXPECT_EQ(changed(fresh, with_listener()), "route.domain, route.transport");
     fresh = with_listener();
     fresh.listeners.push_back({ListenerRole::submission, "::1", 587});
-    EXPECT_EQ(changed(with_listener(), fresh), "listener.role, listener.address");
+    EXPECT_EQ(changed(with_listener(), fresh),
+              "listener.role, listener.address, listener.proxy_protocol, listener.proxy_from");
 }
 
 TEST(KeepRestartValues, KeepsRestartKeysAndTakesTheRest) {

@@ -22,6 +22,7 @@ ZONES = {
     "sel._domainkey.example.test": {"TXT": "p=" + "k" * 600},
     "parts.test": {"TXT": [["abc", "def"]]},
     "_25._tcp.mx1.example.test": {"TLSA": "3 1 1 abcd"},
+    "_submissions._tcp.example.test": {"SRV": ["0 1 465 mail.example.test", [5, 0, 0, "."]]},
     "exists.test": {},
     "broken.test": "SERVFAIL",
     "refused.test": "refused",
@@ -74,6 +75,9 @@ class DnsServerTest(unittest.TestCase):
         tlsa = ask(self.server, "_25._tcp.mx1.example.test", "TLSA").rr[0].rdata
         self.assertEqual((tlsa.cert_usage, tlsa.selector, tlsa.matching_type, tlsa.cert_data), (3, 1, 1, b"\xab\xcd"))
         self.assertEqual(ask(self.server, "parts.test", "TXT").rr[0].rdata.data, [b"abc", b"def"])
+        srv = sorted((r.rdata.priority, r.rdata.weight, r.rdata.port, str(r.rdata.target))
+                     for r in ask(self.server, "_submissions._tcp.example.test", "SRV").rr)
+        self.assertEqual(srv, [(0, 1, 465, "mail.example.test."), (5, 0, 0, ".")])
 
     def test_long_txt_split_truncated_over_udp_whole_over_tcp(self):
         udp = ask(self.server, "sel._domainkey.example.test", "TXT")

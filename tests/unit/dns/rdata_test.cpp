@@ -75,5 +75,28 @@ TEST(ParseTlsa, FieldsAndData) {
     EXPECT_FALSE(parse_tlsa(""));
 }
 
+TEST(ParseSrv, ValidAndMalformed) {
+    struct Case { std::string name; std::string rdata; std::optional<SrvRecord> want; };
+    const Case cases[] = {
+        {"submissions", "\x00\x00\x00\x01\x01\xd1"s + wire_name({"Mail", "example", "com"}),
+         SrvRecord{0, 1, 465, "mail.example.com"}},
+        {"all 0xff", "\xff\xff\xff\xff\xff\xff"s + wire_name({"a"}), SrvRecord{65535, 65535, 65535, "a"}},
+        {"not offered", "\x00\x00\x00\x00\x00\x00\x00"s, SrvRecord{0, 0, 0, "."}},
+        {"numbers only", "\x00\x00\x00\x01\x01\xd1"s, std::nullopt},
+        {"short numbers", "\x00\x00\x00"s, std::nullopt},
+        {"compression pointer", "\x00\x00\x00\x01\x01\xd1\xc0\x0c"s, std::nullopt},
+        {"label overruns", "\x00\x00\x00\x01\x01\xd1\x09mail"s, std::nullopt},
+        {"trailing bytes", "\x00\x00\x00\x01\x01\xd1"s + wire_name({"a"}) + "x", std::nullopt},
+        {"space in label", "\x00\x00\x00\x01\x01\xd1"s + wire_name({"a b"}), std::nullopt},
+    };
+    for (const auto& c : cases) {
+        const auto got = parse_srv(c.rdata);
+        EXPECT_EQ(got.has_value(), c.want.has_value()) << c.name;
+        if (got && c.want) {
+            EXPECT_EQ(*got, *c.want) << c.name << ": got target " << got->target << " port " << got->port;
+        }
+    }
+}
+
 }  // namespace
 }  // namespace cartero::dns

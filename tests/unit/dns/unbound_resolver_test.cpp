@@ -46,7 +46,9 @@ const char* const zones_json = R"({
   "silent.test": "TIMEOUT",
   "sel._domainkey.example.test": {"TXT": "v=DKIM1; k=rsa; p=KEY_PLACEHOLDER"},
   "_mta-sts.example.test": {"TXT": ["v=STSv1; id=20240101", "unrelated"]},
-  "_25._tcp.mx1.example.test": {"TLSA": ["3 1 1 0123456789abcdef", [2, 0, 2, "ff"]]}
+  "_25._tcp.mx1.example.test": {"TLSA": ["3 1 1 0123456789abcdef", [2, 0, 2, "ff"]]},
+  "_submissions._tcp.example.test": {"SRV": ["0 1 465 mail.example.test", [5, 0, 465, "backup.example.test"]]},
+  "_submission._tcp.example.test": {"SRV": "0 0 0 ."}
 })";
 
 // A 1,500-octet DKIM key: more than one UDP answer holds, so unbound must
@@ -218,6 +220,17 @@ TEST_F(UnboundResolverTest, Tlsa) {
     EXPECT_EQ(records, (std::vector<TlsaRecord>{{2, 0, 2, "\xff"}, {3, 1, 1, "\x01\x23\x45\x67\x89\xab\xcd\xef"}}));
     EXPECT_FALSE(got.secure);
     EXPECT_EQ(dns->tlsa("_25._tcp.mx2.example.test").status, Status::nxdomain);
+}
+
+TEST_F(UnboundResolverTest, Srv) {
+    auto dns = resolver();
+    const auto got = dns->srv("_submissions._tcp.example.test");
+    ASSERT_EQ(got.status, Status::ok) << got.error;
+    auto records = got.records;
+    std::sort(records.begin(), records.end(), [](auto& a, auto& b) { return a.priority < b.priority; });
+    EXPECT_EQ(records, (std::vector<SrvRecord>{{0, 1, 465, "mail.example.test"}, {5, 0, 465, "backup.example.test"}}));
+    EXPECT_EQ(dns->srv("_submission._tcp.example.test").records, (std::vector<SrvRecord>{{0, 0, 0, "."}}));
+    EXPECT_EQ(dns->srv("_imaps._tcp.example.test").status, Status::nxdomain);
 }
 
 TEST_F(UnboundResolverTest, SilentServerAnswersTemporaryWithinTheTimeout) {

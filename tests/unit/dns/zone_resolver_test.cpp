@@ -118,6 +118,17 @@ TEST(ZoneResolver, TxtAndTlsa) {
     EXPECT_EQ(zone.tlsa("_25._tcp.mx2.example.org").status, Status::nxdomain);
 }
 
+TEST(ZoneResolver, Srv) {
+    ZoneResolver zone;
+    zone.add_srv("_submissions._tcp.example.org", SrvRecord{0, 1, 465, "Mail.Example.org."})
+        .add_srv("_submission._tcp.example.org", SrvRecord{0, 0, 0, "."});
+    const auto got = zone.srv("_submissions._tcp.example.org");
+    ASSERT_EQ(got.status, Status::ok) << got.error;
+    EXPECT_EQ(got.records, (std::vector<SrvRecord>{{0, 1, 465, "mail.example.org"}}));
+    EXPECT_EQ(zone.srv("_submission._tcp.example.org").records, (std::vector<SrvRecord>{{0, 0, 0, "."}}));
+    EXPECT_EQ(zone.srv("_imaps._tcp.example.org").status, Status::nxdomain);
+}
+
 TEST(ZoneResolver, ChangesAreSeenByOtherThreads) {
     ZoneResolver zone;
     fill_example(zone);

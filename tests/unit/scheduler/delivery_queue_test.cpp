@@ -140,6 +140,7 @@ struct NoticeLog {
         return [this](const spool::QueuedMessage& message, const std::vector<RecipientNotice>& batch) {
             std::lock_guard lock(mutex);
             for (const auto& notice : batch) notices.emplace_back(message.envelope.recipients[notice.index], notice);
+            return true;
         };
     }
     std::vector<std::pair<std::string, Action>> actions() const {
@@ -564,6 +565,30 @@ TEST_F(QueueFixture, RemoteCourierExceptionDefersItsRecipients) {
     EXPECT_TRUE(eventually([&] { return queue.counts().queued == 1; })) << "the queue stopped delivering";
 }
 
+// A bounced recipient is marked done in the spool only once the notice to its
+// sender is queued; until then a crash or a failed commit cannot lose it.
+TEST_F(QueueFixture, BouncedRecipientIsDoneOnlyOnceItsNoticeIsQueued) {
+    std::atomic<int> refused{0};
+    std::atomic<bool> spool_ready{false};
+    const Notifier notifier = [&](const spool::QueuedMessage&, const std::vector<RecipientNotice>& batch) {
+        if (spool_ready) return true;
+        refused += static_cast<int>(batch.size());
+        return false;
+    };
+    DeliveryQueue queue(*spool, router(), couriers(maildir), options, notifier);  // retries after 1-4 ms
+    const auto message = committed({"nobody@example.org", "alice@example.org"});
+    queue.enqueue(message);
+    ASSERT_TRUE(eventually([&] { return refused >= 3; })) << "the bounce was not tried again";
+    auto queued = spool->recover();
+    ASSERT_EQ(queued.size(), 1u);
+    EXPECT_EQ(queued[0].done, (std::vector<bool>{false, true})) << "bounced recipient marked done without its notice";
+    EXPECT_EQ(mailbox("alice").size(), 1u) << "the deliverable recipient waited for the bounce";
+    spool_ready = true;
+    ASSERT_TRUE(eventually([&] { return queue.counts().queued == 0; }));
+    EXPECT_TRUE(spool->recover().empty());
+    EXPECT_EQ(mailbox("alice").size(), 1u) << "delivered twice";
+}
+
 // The router and the notifier run on the workers too.
 TEST_F(QueueFixture, RouterAndNotifierExceptionsAreContained) {
     const Router base = router();
@@ -572,7 +597,7 @@ TEST_F(QueueFixture, RouterAndNotifierExceptionsAreContained) {
         return base(recipient);
     };
     std::atomic<int> notified{0};
-    const Notifier notifier = [&](const spool::QueuedMessage&, const std::vector<RecipientNotice>&) {
+    const Notifier notifier = [&](const spool::QueuedMessage&, const std::vector<RecipientNotice>&) -> bool {
         ++notified;
         throw std::runtime_error("notifier bug (simulated)");
     };
@@ -585,7 +610,10 @@ TEST_F(QueueFixture, RouterAndNotifierExceptionsAreContained) {
     ASSERT_TRUE(view);
     EXPECT_EQ(view->recipients[0].status, RecipientStatus::pending);
     EXPECT_NE(view->recipients[0].last_error.find("router bug (simulated)"), std::string::npos);
-    EXPECT_EQ(view->recipients[1].status, RecipientStatus::bounced);
+    // Its bounce notice was never queued, so the bounced recipient is not done:
+    // it stays queued and is tried again (issue 12: a lost notice is lost mail).
+    EXPECT_EQ(view->recipients[1].status, RecipientStatus::pending);
+    EXPECT_NE(view->recipients[1].last_error.find("notice to the sender could not be queued"), std::string::npos);
     EXPECT_GE(notified.load(), 1);
     queue.enqueue(committed({"alice@example.org"}));
     EXPECT_TRUE(eventually([&] { return mailbox("alice").size() == 1; })) << "the queue stopped delivering";
