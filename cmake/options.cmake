@@ -1,7 +1,7 @@
 option(CARTERO_TESTS "Build the test suite" ON)
 option(CARTERO_WERROR "Treat warnings as errors" OFF)
 # Developers may build a subset of src/ folders (in dependency order) while others are in progress.
-set(CARTERO_FOLDERS "base;config;observe;smtp;accounts;dns;spool;auth;policy;scheduler;delivery;bounce;dkim;net;discovery;cli" CACHE STRING "src/ folders to build")
+set(CARTERO_FOLDERS "base;config;observe;smtp;accounts;dns;spool;auth;policy;scheduler;delivery;bounce;diagnose;dkim;net;discovery;cli" CACHE STRING "src/ folders to build")
 option(CARTERO_SANITIZE "Build with AddressSanitizer and UBSan" OFF)
 
 find_program(CCACHE_PROGRAM ccache)
@@ -24,5 +24,11 @@ option(CARTERO_FUZZ "Build the libFuzzer targets in fuzz/ (needs clang++-14)" OF
 if("cli" IN_LIST CARTERO_FOLDERS AND NOT "discovery" IN_LIST CARTERO_FOLDERS)
   list(FIND CARTERO_FOLDERS "cli" cli_at)
   list(INSERT CARTERO_FOLDERS ${cli_at} "discovery")
+  set(CARTERO_FOLDERS "${CARTERO_FOLDERS}" CACHE STRING "src/ folders to build" FORCE)
+endif()
+# The same for diagnose/ (issue 9, cartero check).
+if("cli" IN_LIST CARTERO_FOLDERS AND NOT "diagnose" IN_LIST CARTERO_FOLDERS)
+  list(FIND CARTERO_FOLDERS "cli" cli_at)
+  list(INSERT CARTERO_FOLDERS ${cli_at} "diagnose")
   set(CARTERO_FOLDERS "${CARTERO_FOLDERS}" CACHE STRING "src/ folders to build" FORCE)
 endif()

@@ -14,7 +14,7 @@
 //   --oauth-token-command CMD  OAuth2 instead of a password: the access token is
 //                            what CMD prints, trimmed; AUTH OAUTHBEARER (RFC 7628)
 //                            when offered, else XOAUTH2
-//   --ca-file FILE           trust this CA (PEM) instead of the system store
+//   --ca-file FILE           trust this CA (PEM) as well as the system store
 //   --insecure               go on past certificate problems (still reported)
 //   --timeout SECONDS        for the connection and each reply (default 15)
 //   --test-dns-resolver ADDR[:PORT]  TEST ONLY: ask this DNS server instead of

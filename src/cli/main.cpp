@@ -11,6 +11,7 @@
 #include "base/translation.hpp"
 
 #include "cli/account_commands.hpp"
+#include "cli/check_command.hpp"
 #include "cli/discover_command.hpp"
 #include "cli/dkim_commands.hpp"
 #include "cli/options.hpp"
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
     cartero::cli::add_queue_commands(app, options);
     cartero::cli::add_sendmail_command(app, options);
     cartero::cli::add_dkim_commands(app, options);
+    cartero::cli::add_check_command(app, options);
     cartero::cli::add_discover_command(app, options);
     cartero::cli::add_send_command(app, options);
     cartero::cli::add_saved_account_commands(app, options);

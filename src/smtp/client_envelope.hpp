@@ -38,6 +38,10 @@ struct ClientMessage {
     std::shared_ptr<const std::string> data;  // the message as queued (header + body)
     bool eight_bit = false;                // the submitter gave BODY=8BITMIME (the content is not scanned)
     bool smtputf8 = false;                 // the envelope or header needs SMTPUTF8
+    // Stop after RCPT TO: no DATA, the transaction reset (RFC 5321 4.1.1.5).
+    // `cartero check` asks whether the server would take the message without
+    // sending it; accepted recipients get their RCPT reply as result.
+    bool envelope_only = false;
 };
 
 // A message-wide reason not to send at all, as a permanent reply made up by the

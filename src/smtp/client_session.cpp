@@ -136,6 +136,7 @@ struct ClientSession::Impl {
     bool authenticated = false;
     std::string oauth_mechanism;  // "OAUTHBEARER" or "XOAUTH2" when a token was sent
     std::string oauth_error;      // RFC 7628 3.2.2: the server's JSON error, decoded
+    std::vector<TranscriptLine> transcript;
 
     // The transaction.
     std::optional<ClientMessage> message;
@@ -157,6 +158,9 @@ struct ClientSession::Impl {
     bool handle_one_reply();
     void dispatch(const Pending& p, const Reply& r);
     void send(std::string_view command, Await what, std::size_t recipient = 0);
+    void record(TranscriptSource source, std::string_view text);
+    void record_command(std::string_view command, Await what);
+    void record_reply(const Reply& r);
     void enter(ClientState to);
     ClientPhase phase() const;
 
@@ -232,6 +236,7 @@ bool ClientSession::Impl::handle_one_reply() {
     const Pending p = pending.front();
     pending.pop_front();
     const bool was_last = pending.empty();
+    record_reply(result.reply);
     if (observer) observer->replied(command_name(p.what), result.reply);
     // RFC 5321 3.8: 421 means the server is closing; whatever was still to come
     // will not. (A 421 to QUIT is as good as a 221.)
@@ -282,6 +287,35 @@ void ClientSession::Impl::dispatch(const Pending& p, const Reply& r) {
 void ClientSession::Impl::send(std::string_view command, Await what, std::size_t recipient) {
     out += command;
     pending.push_back(Pending{what, recipient});
+    record_command(command, what);
+}
+
+// --- the transcript ---------------------------------------------------------------
+
+void ClientSession::Impl::record(TranscriptSource source, std::string_view text) {
+    if (settings.keep_transcript) transcript.push_back(TranscriptLine{source, std::string(text)});
+}
+
+// Credentials never reach the transcript: the initial response of AUTH PLAIN
+// and the base64 lines of AUTH LOGIN are replaced (RFC 4954 4).
+void ClientSession::Impl::record_command(std::string_view command, Await what) {
+    if (!settings.keep_transcript || command.empty()) return;
+    if (command.ends_with("\r\n")) command.remove_suffix(2);
+    if (what == Await::auth_plain) return record(TranscriptSource::client, "AUTH PLAIN ****");
+    if (what == Await::auth_login_user || what == Await::auth_login_password)
+        return record(TranscriptSource::client, "****");
+    record(TranscriptSource::client, command);
+}
+
+void ClientSession::Impl::record_reply(const Reply& r) {
+    if (!settings.keep_transcript) return;
+    const std::string text = r.wire();
+    for (std::size_t at = 0; at < text.size();) {
+        const std::size_t end = text.find("\r\n", at);
+        record(TranscriptSource::server, std::string_view(text).substr(at, end - at));
+        if (end == std::string::npos) break;
+        at = end + 2;
+    }
 }
 
 void ClientSession::Impl::enter(ClientState to) {
@@ -529,7 +563,7 @@ void ClientSession::Impl::send_envelope() {
     for (auto i = next_recipient(0); i; i = next_recipient(*i + 1)) {
         send(rcpt_command(message->recipients[*i], ext), Await::rcpt, *i);
     }
-    send("DATA\r\n", Await::data);
+    if (!message->envelope_only) send("DATA\r\n", Await::data);
 }
 
 void ClientSession::Impl::on_rset(const Reply& r) {
@@ -559,10 +593,15 @@ void ClientSession::Impl::on_mail(const Reply& r) {
 }
 
 void ClientSession::Impl::on_rcpt(std::size_t i, const Reply& r) {
-    if (!mail_accepted) return;  // pipelined after a refused MAIL: already decided
-    if (r.code / 100 == 2) accepted.push_back(i);
-    else set_final(i, r, "RCPT TO");
-    if (ext.pipelining) return;
+    // Pipelined after a refused MAIL: already decided.
+    if (mail_accepted && r.code / 100 == 2) accepted.push_back(i);
+    // Envelope only: an accepted recipient's final word is its RCPT reply.
+    if (mail_accepted && (r.code / 100 != 2 || message->envelope_only)) set_final(i, r, "RCPT TO");
+    if (ext.pipelining) {
+        // Without DATA in the group, the last RCPT reply ends it.
+        if (message->envelope_only && pending.empty()) after_last_rcpt();
+        return;
+    }
     if (const auto after = next_recipient(i + 1)) {
         return send(rcpt_command(message->recipients[*after], ext), Await::rcpt, *after);
     }
@@ -570,6 +609,10 @@ void ClientSession::Impl::on_rcpt(std::size_t i, const Reply& r) {
 }
 
 void ClientSession::Impl::after_last_rcpt() {
+    if (message->envelope_only) {
+        rset_due = mail_accepted;  // the server holds a transaction: RSET before the next
+        return finish_transaction();
+    }
     if (!accepted.empty()) return send("DATA\r\n", Await::data);
     rset_due = true;  // MAIL was accepted: the server holds a transaction
     finish_transaction();
@@ -613,6 +656,8 @@ void ClientSession::Impl::send_data_block() {
     if (data_offset < data.size()) return;
     stuffer.finish(out);
     sending_data = false;
+    record(TranscriptSource::note, "(" + std::to_string(data.size()) + " octets of message text)");
+    record(TranscriptSource::client, ".");
     if (!settings.lmtp) return send({}, Await::end_of_data);
     // RFC 2033 4.2: one reply per accepted recipient, in RCPT order.
     for (const std::size_t i : accepted) send({}, Await::lmtp_end_of_data, i);
@@ -678,6 +723,7 @@ void ClientSession::tls_started() {
     if (!s.handshake_due) throw std::logic_error("ClientSession::tls_started without a handshake");
     s.handshake_due = false;
     s.tls_active = true;
+    s.record(TranscriptSource::note, "(TLS started)");
     // RFC 3207 4.2: forget everything learned before TLS and ask again.
     s.ext = Extensions{};
     s.esmtp = false;
@@ -707,6 +753,7 @@ bool ClientSession::tls_active() const { return impl_->tls_active; }
 bool ClientSession::authenticated() const { return impl_->authenticated; }
 const std::vector<RecipientResult>& ClientSession::results() const { return impl_->results; }
 const std::optional<ClientFailure>& ClientSession::failure() const { return impl_->failure; }
+const std::vector<TranscriptLine>& ClientSession::transcript() const { return impl_->transcript; }
 bool ClientSession::reusable() const { return impl_->state == ClientState::ready && !impl_->failure; }
 
 std::string_view to_string(ClientState s) {

@@ -76,6 +76,19 @@ struct ClientSettings {
     // Octets of the message turned into one ClientSend during DATA; the driver's
     // data-block timeout (RFC 5321 4.5.3.2.5, 3 minutes) applies to each.
     std::size_t data_block_size = 64 * 1024;
+    // Keep a transcript of the dialogue (transcript()): `cartero check
+    // --transcript`, and the steps it reports.
+    bool keep_transcript = false;
+};
+
+// One line of the dialogue as `cartero check --transcript` shows it. What the
+// client sent is shown with AUTH payloads (the base64 credentials, RFC 4954 4)
+// replaced by "****", and the message text by a note of its size; what the
+// server sent is shown as received (each reply line without CRLF).
+enum class TranscriptSource { client, server, note };
+struct TranscriptLine {
+    TranscriptSource source = TranscriptSource::note;
+    std::string text;
 };
 
 // The steps a reply is waited for; the driver applies one timeout per phase.
@@ -189,6 +202,8 @@ public:
     // ClientReady or ClientClose.
     const std::vector<RecipientResult>& results() const;
     const std::optional<ClientFailure>& failure() const;
+    // With ClientSettings::keep_transcript, every line so far (else empty).
+    const std::vector<TranscriptLine>& transcript() const;
     // Another transaction may run on this connection.
     bool reusable() const;
 

@@ -10,12 +10,14 @@ Replies are full reply texts without the final CRLF ("250-a\\r\\n250 b" for mult
 Verbs: the first word of the command in upper case ("EHLO", "MAIL", "RCPT", "DATA",
 "AUTH", "QUIT", ...); "." is the reply to the end of the message text after a 354. A
 verb the script does not name gets a sensible default (below). greeting=None accepts and
-then says nothing; close_after_greeting closes right after the greeting.
+then says nothing; close_after_greeting closes right after the greeting. With `tls` (a
+server ssl.SSLContext) every connection speaks implicit TLS (port 465 style) first.
 Threads only; loopback; the server stops when the `with` block ends.
 """
 from __future__ import annotations
 
 import socket
+import ssl  # noqa: F401 (the tls parameter's type)
 import threading
 
 DEFAULTS = {
@@ -33,7 +35,9 @@ DEFAULTS = {
 
 class ScriptedSmtp:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, greeting: str | None = "220 scripted.test ESMTP",
-                 replies: dict[str, str] | None = None, close_after_greeting: bool = False):
+                 replies: dict[str, str] | None = None, close_after_greeting: bool = False,
+                 tls: "ssl.SSLContext | None" = None):
+        self.tls = tls
         self.replies = {**DEFAULTS, **(replies or {})}
         self.greeting = greeting
         self.close_after_greeting = close_after_greeting
@@ -62,8 +66,10 @@ class ScriptedSmtp:
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
-        reader = conn.makefile("rb")
         try:
+            if self.tls is not None:
+                conn = self.tls.wrap_socket(conn, server_side=True)
+            reader = conn.makefile("rb")
             if self.greeting is None:
                 reader.read()  # silent: wait for the client to give up
                 return

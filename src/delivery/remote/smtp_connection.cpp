@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <array>
+#include <ctime>
 #include <utility>
 
 #include <boost/asio/connect.hpp>
@@ -27,6 +28,7 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include "smtp/reply_parser.hpp"
@@ -88,6 +90,7 @@ smtp::ClientSettings session_settings(const ConnectionOptions& o, const Peer& pe
         s.credentials->host = peer.host;
         s.credentials->port = peer.port;
     }
+    s.keep_transcript = o.keep_transcript;
     s.reply_line_length = o.reply_line_length;
     s.reply_lines = o.reply_lines;
     return s;
@@ -154,6 +157,104 @@ private:
     bool in_data_ = false;
 };
 
+// The steps of the dialogue and their times (Dialogue::steps): each reply
+// timed from the write of the command it answers (for a pipelined group, from
+// the group's write). Passes every event on to the reply deadline.
+class StepRecorder final : public smtp::ClientObserver {
+public:
+    StepRecorder(ReplyDeadline& deadline, Dialogue& dialogue) : deadline_(deadline), dialogue_(dialogue) {}
+
+    void sent() { last_sent_ = Clock::now(); }
+    void step(std::string what, Clock::time_point since) {
+        dialogue_.steps.push_back(DialogueStep{std::move(what), std::nullopt, elapsed(since)});
+    }
+
+    void state_changed(smtp::ClientState from, smtp::ClientState to) override { deadline_.state_changed(from, to); }
+    void replied(std::string_view command, const smtp::Reply& reply) override {
+        deadline_.replied(command, reply);
+        dialogue_.steps.push_back(DialogueStep{std::string(command), reply, elapsed(last_sent_)});
+    }
+
+    static std::chrono::milliseconds elapsed(Clock::time_point since) {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since);
+    }
+
+private:
+    ReplyDeadline& deadline_;
+    Dialogue& dialogue_;
+    Clock::time_point last_sent_ = Clock::now();
+};
+
+std::string utc_time(std::int64_t unix_seconds) {
+    const std::time_t t = static_cast<std::time_t>(unix_seconds);
+    std::tm parts{};
+    ::gmtime_r(&t, &parts);
+    std::array<char, 32> text{};
+    std::strftime(text.data(), text.size(), "%Y-%m-%d %H:%M:%S UTC", &parts);
+    return text.data();
+}
+
+std::string name_of(const X509_NAME* name) {
+    BIO* bio = BIO_new(BIO_s_mem());
+    X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+    char* data = nullptr;
+    const long size = BIO_get_mem_data(bio, &data);
+    std::string out(data, static_cast<std::size_t>(size));
+    BIO_free(bio);
+    return out;
+}
+
+CertificateSummary summary_of(X509* certificate) {
+    CertificateSummary out;
+    out.subject = name_of(X509_get_subject_name(certificate));
+    out.issuer = name_of(X509_get_issuer_name(certificate));
+    std::tm parts{};
+    if (ASN1_TIME_to_tm(X509_get0_notAfter(certificate), &parts) == 1) {
+        out.not_after_unix = static_cast<std::int64_t>(::timegm(&parts));
+        out.not_after = utc_time(out.not_after_unix);
+    }
+    return out;
+}
+
+// RFC 6125 6.4: the DNS names of subjectAltName; the CN only when there are none.
+std::vector<std::string> names_of(X509* certificate) {
+    std::vector<std::string> names;
+    auto* alt = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(certificate, NID_subject_alt_name, nullptr, nullptr));
+    for (int i = 0; alt != nullptr && i < sk_GENERAL_NAME_num(alt); ++i) {
+        const GENERAL_NAME* n = sk_GENERAL_NAME_value(alt, i);
+        if (n->type == GEN_DNS) {
+            const auto* text = reinterpret_cast<const char*>(ASN1_STRING_get0_data(n->d.dNSName));
+            names.emplace_back(text, static_cast<std::size_t>(ASN1_STRING_length(n->d.dNSName)));
+        } else if (n->type == GEN_IPADD && ASN1_STRING_length(n->d.iPAddress) == 4) {
+            const auto* b = ASN1_STRING_get0_data(n->d.iPAddress);
+            names.push_back(std::to_string(b[0]) + "." + std::to_string(b[1]) + "." + std::to_string(b[2]) + "." +
+                            std::to_string(b[3]));
+        }
+    }
+    GENERAL_NAMES_free(alt);
+    if (!names.empty()) return names;
+    std::array<char, 256> cn{};
+    if (X509_NAME_get_text_by_NID(X509_get_subject_name(certificate), NID_commonName, cn.data(), cn.size()) > 0)
+        names.emplace_back(cn.data());
+    return names;
+}
+
+CertificateProblem problem_of(int error) {
+    switch (error) {
+        case X509_V_ERR_CERT_HAS_EXPIRED:
+        case X509_V_ERR_CERT_NOT_YET_VALID: return CertificateProblem::expired;
+        case X509_V_ERR_HOSTNAME_MISMATCH:
+        case X509_V_ERR_IP_ADDRESS_MISMATCH: return CertificateProblem::wrong_name;
+        case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+        case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+        case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+        case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+        case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+        case X509_V_ERR_CERT_UNTRUSTED: return CertificateProblem::untrusted;
+        default: return CertificateProblem::other;
+    }
+}
+
 }  // namespace
 
 struct SmtpConnection::Impl {
@@ -166,14 +267,26 @@ struct SmtpConnection::Impl {
     std::shared_ptr<ssl::context> tls_context;
     std::unique_ptr<ssl::stream<tcp::socket&>> tls_stream;
     ReplyDeadline reply_deadline;
+    Dialogue dialogue;
+    StepRecorder recorder;
     smtp::ClientSession session;
     TlsReport tls;
+    std::vector<int> verify_errors;  // every certificate problem the handshake met, in order
+    std::size_t transcript_copied = 0;
+    Clock::time_point started = Clock::now();
     std::array<char, 8192> buffer{};
     bool open = false;
 
     Impl(const Peer& p, const ConnectionOptions& o)
         : peer(p), options(o), name(peer_name_of(p)), reply_deadline(options.timeouts),
-          session(session_settings(o, peer, o.tls == TlsMode::implicit), &reply_deadline) {}
+          recorder(reply_deadline, dialogue), session(session_settings(o, peer, o.tls == TlsMode::implicit), &recorder) {}
+
+    // Copies the session's new transcript lines, stamped with the time now.
+    void sync_transcript() {
+        const auto& lines = session.transcript();
+        for (; transcript_copied < lines.size(); ++transcript_copied)
+            dialogue.transcript.push_back(TimedLine{StepRecorder::elapsed(started), lines[transcript_copied]});
+    }
 
     bool abandoned() const { return options.abandon != nullptr && options.abandon->load(); }
 
@@ -224,10 +337,12 @@ struct SmtpConnection::Impl {
 
     // --- connection setup -------------------------------------------------------
     std::optional<std::string> connect();
+    OpenFailure connect_failure = OpenFailure::connect_other;
     std::optional<std::string> handshake();
     std::optional<std::string> prepare_tls();
     std::optional<std::string> prepare_dane(SSL* handle);
     void record_tls();
+    void record_certificates();
 
     // --- the dialogue -------------------------------------------------------------
     void drive();
@@ -251,9 +366,15 @@ std::optional<std::string> SmtpConnection::Impl::connect() {
         tcp_socket.emplace(io);
         ec = await(limit, [&](Completion c) { tcp_socket->async_connect(tcp::endpoint(address, peer.port), c); });
     }
+    recorder.step("connect", started);
+    if (ec == asio::error::timed_out) connect_failure = OpenFailure::connect_timed_out;
+    else if (ec == asio::error::connection_refused) connect_failure = OpenFailure::connect_refused;
+    else if (ec == asio::error::host_unreachable || ec == asio::error::network_unreachable)
+        connect_failure = OpenFailure::unreachable;
     if (ec == asio::error::timed_out) return "connect to " + name + ": timed out";
     if (ec) return "connect to " + name + ": " + ec.message();
     open = true;
+    recorder.sent();  // the greeting is timed from here
     return std::nullopt;
 }
 
@@ -270,8 +391,19 @@ std::optional<std::string> SmtpConnection::Impl::prepare_tls() {
     if (trust_problem && options.verify_certificate && !dane) return trust_problem;
     if (dane && SSL_CTX_dane_enable(native) <= 0) return "DANE: OpenSSL cannot enable DANE";
     tls_context->set_verify_mode(ssl::verify_peer);
-    if (!options.verify_certificate && !dane)
-        tls_context->set_verify_callback([](bool, ssl::verify_context&) { return true; });
+    // Without DANE the handshake always completes, every certificate problem
+    // noted on the way; handshake() then refuses it if verification is
+    // required. So the report (chain, names, every problem) is complete
+    // whether the certificate is accepted or not.
+    if (!dane) {
+        tls_context->set_verify_callback([this](bool preverified, ssl::verify_context& context) {
+            const int error = X509_STORE_CTX_get_error(context.native_handle());
+            if (!preverified && error != X509_V_OK &&
+                std::find(verify_errors.begin(), verify_errors.end(), error) == verify_errors.end())
+                verify_errors.push_back(error);
+            return true;
+        });
+    }
     tls_stream = std::make_unique<ssl::stream<tcp::socket&>>(*tcp_socket, *tls_context);
     SSL* handle = tls_stream->native_handle();
     if (dane) return prepare_dane(handle);
@@ -304,21 +436,41 @@ std::optional<std::string> SmtpConnection::Impl::prepare_dane(SSL* handle) {
 
 std::optional<std::string> SmtpConnection::Impl::handshake() {
     if (auto error = prepare_tls()) return error;
+    const auto begun = Clock::now();
     const error_code ec = await(options.timeouts.tls_handshake, [&](Completion c) {
         tls_stream->async_handshake(ssl::stream_base::client, c);
     });
+    recorder.step("TLS", begun);
+    recorder.sent();  // a reply after an implicit-TLS handshake (the greeting) is timed from here
+    record_certificates();
     const long verify = SSL_get_verify_result(tls_stream->native_handle());
     if (ec && !options.tlsa.empty() && verify != X509_V_OK) {
         if (verify == X509_V_ERR_DANE_NO_MATCH) return std::string("DANE: no TLSA record matches the certificate");
         return std::string("DANE: certificate verify failed: ") + X509_verify_cert_error_string(verify);
     }
-    if (ec && options.verify_certificate && verify != X509_V_OK) {
-        return std::string("certificate verify failed: ") + X509_verify_cert_error_string(verify);
-    }
     if (ec == asio::error::timed_out) return "timed out";
     if (ec) return ec.message();
     record_tls();
+    if (options.verify_certificate && options.tlsa.empty() && !tls.verified)
+        return "certificate verify failed: " + tls.verify_error;
     return std::nullopt;
+}
+
+// The chain as the server sent it and the leaf's names, for `cartero check`;
+// read also after a failed handshake when the certificate arrived.
+void SmtpConnection::Impl::record_certificates() {
+    SSL* handle = tls_stream->native_handle();
+    tls.chain.clear();
+    if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(handle)) {
+        for (int i = 0; i < sk_X509_num(chain); ++i) tls.chain.push_back(summary_of(sk_X509_value(chain, i)));
+    }
+    if (X509* leaf = SSL_get0_peer_certificate(handle)) tls.names = names_of(leaf);
+    tls.problems.clear();
+    for (const int error : verify_errors) {
+        const auto problem = problem_of(error);
+        if (std::find(tls.problems.begin(), tls.problems.end(), problem) == tls.problems.end())
+            tls.problems.push_back(problem);
+    }
 }
 
 void SmtpConnection::Impl::record_tls() {
@@ -328,8 +480,9 @@ void SmtpConnection::Impl::record_tls() {
     if (const SSL_CIPHER* cipher = SSL_get_current_cipher(handle)) tls.cipher = SSL_CIPHER_get_name(cipher);
     const long verify = SSL_get_verify_result(handle);
     const bool has_certificate = SSL_get0_peer_certificate(handle) != nullptr;
-    tls.verified = has_certificate && verify == X509_V_OK;
+    tls.verified = has_certificate && verify == X509_V_OK && verify_errors.empty();
     if (!has_certificate) tls.verify_error = "no certificate";
+    else if (!verify_errors.empty()) tls.verify_error = X509_verify_cert_error_string(verify_errors.front());
     else if (verify != X509_V_OK) tls.verify_error = X509_verify_cert_error_string(verify);
     if (!options.tlsa.empty() && tls.verified) {
         std::uint8_t usage = 0, selector = 0, matching = 0;
@@ -343,7 +496,9 @@ void SmtpConnection::Impl::drive() {
     for (int step = 0;; ++step) {
         const smtp::ClientAction action = session.next();
         const auto limit = reply_deadline.for_action(session.phase(), std::holds_alternative<smtp::ClientSend>(action));
+        sync_transcript();
         if (const auto* send = std::get_if<smtp::ClientSend>(&action)) {
+            recorder.sent();
             error_code ec;
             with_stream([&](auto& stream) {
                 ec = await(limit, [&](Completion c) { asio::async_write(stream, asio::buffer(send->bytes), c); });
@@ -361,8 +516,9 @@ void SmtpConnection::Impl::drive() {
             if (auto error = handshake()) session.tls_failed(*error);
             else session.tls_started();
         } else if (std::holds_alternative<smtp::ClientReady>(action)) {
-            return;
+            return sync_transcript();
         } else {
+            sync_transcript();
             return close();
         }
     }
@@ -425,22 +581,34 @@ SmtpConnection::~SmtpConnection() { impl_->close(); }
 OpenResult SmtpConnection::open(const Peer& peer, const ConnectionOptions& options) {
     auto impl = std::make_unique<Impl>(peer, options);
     OpenResult result;
+    // What happened up to the failure goes with it (every return is `result`,
+    // so the named return value is never moved onto itself).
+    const auto keep_dialogue = [&] {
+        result.dialogue = std::move(impl->dialogue);
+        result.tls = impl->tls;
+    };
     if (auto error = impl->connect()) {
         result.failure = DeliveryOutcome{DeliveryStatus::temporary, {}, impl->abandoned_note(*error)};
+        result.failed_at = impl->connect_failure;
+        keep_dialogue();
         return result;
     }
     if (options.tls == TlsMode::implicit) {
         if (auto error = impl->handshake()) {
             impl->close();
             result.failure = DeliveryOutcome{DeliveryStatus::temporary, {}, "TLS with " + impl->name + " failed: " + *error};
-            return result;
+            result.failed_at = OpenFailure::tls;
+            keep_dialogue();
+        return result;
         }
     }
     impl->drive();
     if (const auto& failure = impl->session.failure()) {
         result.failure = impl->failure_outcome(*failure);
         result.session_failure = failure;
+        result.failed_at = OpenFailure::dialogue;
         impl->close();
+        keep_dialogue();
         return result;
     }
     result.connection.reset(new SmtpConnection(std::move(impl)));
@@ -490,6 +658,8 @@ void SmtpConnection::quit() {
     impl_->close();
 }
 
+const std::vector<smtp::RecipientResult>& SmtpConnection::results() const { return impl_->session.results(); }
+const Dialogue& SmtpConnection::dialogue() const { return impl_->dialogue; }
 const TlsReport& SmtpConnection::tls() const { return impl_->tls; }
 const smtp::Extensions& SmtpConnection::extensions() const { return impl_->session.extensions(); }
 const std::string& SmtpConnection::peer_name() const { return impl_->name; }

@@ -108,13 +108,35 @@ struct ConnectionOptions {
     ConnectionTimeouts timeouts;
     std::size_t reply_line_length = 2048;                // see smtp::ClientSettings
     std::size_t reply_lines = 100;
+    // Keep the dialogue's transcript (Dialogue::transcript) for `cartero check
+    // --transcript`; the steps and their times are always kept.
+    bool keep_transcript = false;
     // Set by the courier when the server stops (Courier::abandon): the
     // operation in progress ends as a temporary failure. Must outlive the
     // connection; null: never abandoned.
     const std::atomic<bool>* abandon = nullptr;
 };
 
-// For the delivery log line: "TLSv1.3 TLS_AES_256_GCM_SHA384, certificate verified".
+// What was wrong with the certificate, in the classes a person can act on.
+enum class CertificateProblem {
+    expired,        // or not yet valid: the dates do not include now
+    wrong_name,     // valid, but not for the host name connected to
+    untrusted,      // self-signed, or from a CA not in the trust store (--ca-file)
+    other,          // anything else OpenSSL reports (verify_error says what)
+};
+
+// One certificate of the chain the server sent, leaf first.
+struct CertificateSummary {
+    std::string subject;      // "CN=mail.example.com" (RFC 2253 form)
+    std::string issuer;
+    std::string not_after;    // "2027-03-01 12:00:00 UTC"
+    std::int64_t not_after_unix = 0;
+};
+
+// For the delivery log line: "TLSv1.3 TLS_AES_256_GCM_SHA384, certificate verified";
+// and for `cartero check`'s TLS step: the chain, the names, the problems.
+// Filled after any handshake that got as far as the server's certificate,
+// also when the handshake then failed on it.
 struct TlsReport {
     bool active = false;
     std::string version;
@@ -122,16 +144,43 @@ struct TlsReport {
     bool verified = false;      // chain and host name checked out (whether or not required)
     std::string verify_error;   // why not, e.g. "self-signed certificate"
     std::string dane;           // with TLSA records: which matched, e.g. "DANE-EE(3) TLSA record matched"
+    std::vector<CertificateSummary> chain;
+    std::vector<std::string> names;            // the leaf's DNS names (subjectAltName, else its CN)
+    std::vector<CertificateProblem> problems;  // each class once, in the order found
+};
+
+// The dialogue as `cartero check` reports it: one step per reply (what it
+// answered, how long it took from the command), plus the connection and the
+// TLS handshake; and, with keep_transcript, every line with its time.
+struct DialogueStep {
+    std::string what;                 // "connect", "TLS", "greeting", "EHLO", "AUTH", "MAIL FROM", ...
+    std::optional<smtp::Reply> reply; // none for connect and TLS
+    std::chrono::milliseconds took{0};
+};
+struct TimedLine {
+    std::chrono::milliseconds at{0};  // since the connection was started
+    smtp::TranscriptLine line;
+};
+struct Dialogue {
+    std::vector<DialogueStep> steps;
+    std::vector<TimedLine> transcript;
 };
 
 using Transaction = smtp::ClientMessage;
 
 class SmtpConnection;
 
+// Where open() failed, for callers that explain it (`cartero check`).
+enum class OpenFailure { none, connect_timed_out, connect_refused, unreachable, connect_other, tls, dialogue };
+
 struct OpenResult {
     std::unique_ptr<SmtpConnection> connection;    // null on failure
+    OpenFailure failed_at = OpenFailure::none;
     DeliveryOutcome failure;                       // when connection is null
     std::optional<smtp::ClientFailure> session_failure;  // the dialogue's own account, if it got that far
+    // On failure, what happened up to it (on success, the connection has them).
+    Dialogue dialogue;
+    TlsReport tls;
 };
 
 class SmtpConnection {
@@ -158,6 +207,10 @@ public:
     // deliver it twice (RFC 5321 6.1); the queue retries it later.
     bool failed_before_the_message() const;
 
+    // Per recipient of the last send(), as the session decided it (which
+    // command the reply answered, whether the server or the client made it).
+    const std::vector<smtp::RecipientResult>& results() const;
+    const Dialogue& dialogue() const;
     const TlsReport& tls() const;
     const smtp::Extensions& extensions() const;
     // "mx.example.com[192.0.2.1]:25" or the socket path, for log lines and details.
