@@ -24,6 +24,7 @@
 #include "cli/client_options.hpp"
 #include "delivery/remote/smtp_connection.hpp"
 #include "diagnose/diagnosis.hpp"
+#include "discovery/providers.hpp"
 #include "smtp/extensions.hpp"
 
 namespace cartero::cli {
@@ -466,6 +467,7 @@ int Check::run() {
         auto resolver = client_resolver(c);
         const auto answer = resolver->addresses(c.server);
         f.host_not_found = answer.status == dns::Status::nxdomain || answer.status == dns::Status::nodata;
+        if (f.host_not_found) f.similar_hosts = discovery::nearest_smtp_hosts(c.server);
         f.error = answer.error;
         return fail(f);
     }

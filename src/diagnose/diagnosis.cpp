@@ -310,8 +310,8 @@ std::string fill(const char* english, const Facts& f) {
     const std::string use_port = use ? std::to_string(use->port) : "587";
     const std::string use_tls = use && use->speaks == PortSpeaks::tls ? "ssl" : "starttls";
     std::string suggestion;
-    if (const auto similar = similar_provider_host(f.host))
-        suggestion = " " + fmt::format(fmt::runtime(base::tr("Did you mean {}?")), *similar);
+    if (!f.similar_hosts.empty())
+        suggestion = " " + fmt::format(fmt::runtime(base::tr("Did you mean {}?")), f.similar_hosts.front());
     std::string use_instead;
     if (use) {
         use_instead = " " + fmt::format(fmt::runtime(base::tr("Port {} answers: use --port {} --tls {}.")), use->port,
@@ -343,48 +343,7 @@ std::string fill(const char* english, const Facts& f) {
     return out;
 }
 
-// Well-known outgoing servers (client-config.md 1.5), for "did you mean".
-constexpr std::array<std::string_view, 19> provider_hosts{
-    "smtp.gmail.com",      "smtp.office365.com", "smtp-mail.outlook.com", "smtp.mail.yahoo.com",
-    "smtp.aol.com",        "smtp.mail.me.com",   "mail.gmx.net",          "mail.gmx.com",
-    "smtp.web.de",         "smtp.fastmail.com",  "smtp.zoho.com",         "smtp.zoho.eu",
-    "smtp.yandex.com",     "smtp.mail.ru",       "smtp.ionos.com",        "mail.gandi.net",
-    "securesmtp.t-online.de", "posteo.de",       "smtp.mail.com",
-};
-
-// Optimal string alignment distance (adjacent swaps count as one slip).
-std::size_t distance(std::string_view a, std::string_view b) {
-    std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
-    for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-    for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-        for (std::size_t j = 1; j <= b.size(); ++j) {
-            const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-        }
-    }
-    return d[a.size()][b.size()];
-}
-
 }  // namespace
-
-std::optional<std::string> similar_provider_host(std::string_view host) {
-    constexpr std::size_t most_slips = 2;
-    const std::string wanted = lower(host);
-    if (std::find(provider_hosts.begin(), provider_hosts.end(), wanted) != provider_hosts.end()) return std::nullopt;
-    std::optional<std::string> best;
-    std::size_t best_distance = most_slips + 1;
-    for (const auto candidate : provider_hosts) {
-        const std::size_t d = distance(wanted, candidate);
-        if (d > 0 && d < best_distance) {
-            best_distance = d;
-            best = std::string(candidate);
-        }
-    }
-    return best;
-}
 
 std::optional<std::string> reset_time(std::string_view text) {
     static const std::regex patterns[] = {

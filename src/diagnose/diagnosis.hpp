@@ -58,6 +58,9 @@ enum class TlsSetting { ssl, starttls, none };
 struct Facts {
     Layer layer = Layer::connect;
     std::string host;              // as the person gave it
+    // Known providers' SMTP hosts close to `host`, nearest first, for "did you
+    // mean smtp.gmail.com?" (the caller asks discovery::nearest_smtp_hosts).
+    std::vector<std::string> similar_hosts;
     std::uint16_t port = 0;
     TlsSetting tls = TlsSetting::starttls;
     bool credentials = false;      // a --user was given
@@ -118,10 +121,6 @@ struct Diagnosis {
 };
 
 Diagnosis diagnose(const Facts& facts);
-
-// "did you mean smtp.gmail.com?": the well-known provider host closest to
-// `host` (a typing slip of at most two letters), if any.
-std::optional<std::string> similar_provider_host(std::string_view host);
 
 // The reset time in a limit reply ("try again after 2026-12-05 10:00 UTC",
 // "resets in 23 minutes"), as the server wrote it; nullopt when none.
